@@ -1,0 +1,72 @@
+//! The seeds' controller: `GET /hello/stream` writes `hello world\n` `n` times (query `n`,
+//! default 100), one every `interval_ms` (default 1000), then the stream ends.
+//!
+//! ```sh
+//! cargo run --example hello            # PORT overrides 3000
+//! curl -N 'http://127.0.0.1:3000/hello/stream?n=3&interval_ms=200'
+//! ```
+
+use std::time::Duration;
+
+use axum::extract::Query;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use live_runtime::prelude::*;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+struct Params {
+    #[serde(default = "default_n")]
+    n: u32,
+    #[serde(default = "default_interval")]
+    interval_ms: u64,
+}
+
+fn default_n() -> u32 {
+    100
+}
+
+fn default_interval() -> u64 {
+    1000
+}
+
+/// Rails' `MyController#stream`, without the `ensure close`: the end of the action closes.
+async fn stream(Query(params): Query<Params>, request: LiveRequest) -> Response {
+    request
+        .spawn(move |mut live: Live| async move {
+            live.set_content_type("text/event-stream")?;
+            let mut stream = live.stream();
+            for i in 0..params.n {
+                if i > 0 {
+                    tokio::time::sleep(Duration::from_millis(params.interval_ms)).await;
+                }
+                stream.write("hello world\n").await?;
+            }
+            Ok::<_, Error>(())
+        })
+        .await
+}
+
+fn app() -> Router {
+    Router::new().route("/hello/stream", get(stream))
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    println!("hello: listening on http://{}", listener.local_addr()?);
+    println!("  GET /hello/stream?n=100&interval_ms=1000");
+    axum::serve(listener, app())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

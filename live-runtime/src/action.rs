@@ -1,0 +1,215 @@
+//! Running a live action: spawned with the request's task-locals and tracing span, answered
+//! as soon as it commits, closed however it ends.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use http::{StatusCode, header, request};
+use tracing::Instrument;
+
+use crate::channel::{LiveBody, Shared};
+use crate::config::LiveConfig;
+use crate::error::{Error, Result};
+use crate::locals::Context;
+use crate::response::{Committed, Live, RequestInfo};
+use crate::stats::{self, Counted};
+use crate::stream::Tail;
+
+/// Rails' `ActionView::Base.streaming_completion_on_exception`, sent on opt-in (E-02).
+const HTML_ERROR_SNIPPET: &str = r#""><script>window.location = "/500.html"</script></html>"#;
+
+/// What a live action may return: `()` or `Result<(), E>` for any `E` that converts into
+/// [`Error`].
+#[diagnostic::on_unimplemented(
+    message = "a live action must return `()` or `live_runtime::Result`, not `{Self}`",
+    label = "not a live action's return type",
+    note = "any error type that implements `std::error::Error + Send + Sync` converts with `?`"
+)]
+pub trait ActionOutput: Send {
+    /// The outcome as the runtime's result.
+    fn into_result(self) -> Result;
+}
+
+impl ActionOutput for () {
+    fn into_result(self) -> Result {
+        Ok(())
+    }
+}
+
+impl<E: Into<Error> + Send> ActionOutput for std::result::Result<(), E> {
+    fn into_result(self) -> Result {
+        self.map_err(Into::into)
+    }
+}
+
+/// The request side of a live action: an axum extractor that captures what the action needs
+/// of the request, then [`spawn`](Self::spawn)s it.
+///
+/// `#[live_controller]` generates this wiring; by hand it reads:
+///
+/// ```
+/// use axum::{Router, routing::get, response::Response};
+/// use live_runtime::prelude::*;
+///
+/// async fn ticks(request: LiveRequest) -> Response {
+///     request
+///         .spawn(|live: Live| async move {
+///             let mut stream = live.stream();
+///             for n in 0..3 {
+///                 stream.writeln(format!("tick {n}")).await?;
+///             }
+///             Ok::<_, live_runtime::Error>(())
+///         })
+///         .await
+/// }
+///
+/// let app: Router = Router::new().route("/ticks", get(ticks));
+/// ```
+#[derive(Debug)]
+pub struct LiveRequest {
+    info: RequestInfo,
+    config: &'static LiveConfig,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LiveRequest {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut request::Parts,
+        _state: &S,
+    ) -> std::result::Result<Self, Infallible> {
+        let accepts_html = parts
+            .headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.contains("text/html")));
+        Ok(LiveRequest {
+            info: RequestInfo {
+                if_none_match: parts.headers.get(header::IF_NONE_MATCH).cloned(),
+                accepts_html,
+            },
+            config: LiveConfig::global(),
+        })
+    }
+}
+
+impl LiveRequest {
+    /// Runs the action under `config` (a controller's) on top of the global config.
+    #[must_use]
+    pub fn with_config(mut self, config: &'static LiveConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Spawns `action` on tokio and answers as soon as it commits.
+    ///
+    /// The action runs in its own task, in a clone of the request's inheritable task-locals
+    /// (minus the excluded ones) and in the request's tracing span. The response's status and
+    /// headers are returned when the action first writes, closes, answers, or ends; the body
+    /// then streams what it writes while it keeps running (L-07). When the action ends, by
+    /// return, error or panic, the stream ends with it.
+    ///
+    /// An error or panic before commit becomes the error's response (a generic 500 unless the
+    /// error chose one) and is logged (E-01). After commit, the stream's
+    /// [`on_error`](crate::LiveStream::on_error) runs, the error is logged with its value, and
+    /// the stream ends cleanly (E-02, E-03). A client disconnect is logged at `debug` only.
+    pub async fn spawn<F, Fut>(self, action: F) -> Response
+    where
+        F: FnOnce(Live) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ActionOutput,
+    {
+        let settings = self.config.resolve();
+        let html_snippet = settings.html_error_snippet && self.info.accepts_html;
+        let (shared, committed) = Shared::new(settings);
+        // Created before the spawn: if the client leaves before commit, axum drops this
+        // handler, the body with it, and the action sees the disconnect.
+        let body = LiveBody::new(shared.clone());
+        let live = Live::new(self.info, shared.clone());
+        let task = {
+            let shared = shared.clone();
+            async move {
+                let _alive = Counted::new(&stats::LIVE_ACTIONS);
+                let _guard = CloseGuard(shared.clone());
+                let result = match AssertUnwindSafe(action(live)).catch_unwind().await {
+                    Ok(output) => output.into_result(),
+                    Err(panic) => Err(Error::panic(&*panic)),
+                };
+                finish(&shared, result, html_snippet);
+            }
+        };
+        let context = Context::inherit(|key| self.config.excludes(key));
+        tokio::spawn(context.scope(task).in_current_span());
+        drop(shared);
+        match committed.await {
+            Ok(Committed::Stream(parts)) => Response::from_parts(parts, Body::new(body)),
+            Ok(Committed::Full(response)) => response,
+            // The action task was cancelled before it answered: the runtime is shutting down.
+            Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+    }
+}
+
+/// Ends the stream if the action task is dropped before it could (runtime shutdown, abort).
+struct CloseGuard(Arc<Shared>);
+
+impl Drop for CloseGuard {
+    fn drop(&mut self) {
+        self.0.abandon();
+    }
+}
+
+/// The end of an action: the error path if it failed, then close (which commits if needed).
+fn finish(shared: &Shared, result: Result, html_snippet: bool) {
+    if let Err(error) = result {
+        let Err(error) = shared.commit_full_or(error, log_before_commit) else {
+            return;
+        };
+        let on_error = shared.lock().on_error.take();
+        let mut tail = Tail::default();
+        if html_snippet && !error.is_disconnect() {
+            tail.write(HTML_ERROR_SNIPPET);
+        }
+        if let Some(on_error) = on_error {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| on_error(&error, &mut tail))) {
+                Ok(Ok(())) => {}
+                Ok(Err(callback_error)) => {
+                    tracing::error!(error = %callback_error, "live: on_error callback failed");
+                }
+                Err(panic) => {
+                    let callback_error = Error::panic(&*panic);
+                    tracing::error!(error = %callback_error, "live: on_error callback panicked");
+                }
+            }
+        }
+        log_after_commit(&error);
+        shared.write_tail(tail.chunks);
+    }
+    shared.close();
+}
+
+fn log_before_commit(error: Error) -> Response {
+    let status = error.status_code();
+    if error.is_disconnect() {
+        tracing::debug!(%error, "live: client gone before commit");
+    } else if status.is_server_error() {
+        tracing::error!(%error, %status, "live: action failed before commit");
+    } else {
+        tracing::info!(%error, %status, "live: action answered with an error");
+    }
+    error.into_response()
+}
+
+fn log_after_commit(error: &Error) {
+    if error.is_disconnect() {
+        tracing::debug!(%error, "live: client gone, stream ended");
+    } else {
+        tracing::error!(%error, details = ?error, "live: action failed after commit, stream ended");
+    }
+}

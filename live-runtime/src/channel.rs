@@ -1,0 +1,356 @@
+//! The hand-off between an action and its response body: a bounded chunk queue, the commit,
+//! and the disconnect signal.
+//!
+//! The action side writes through [`Shared`]; hyper polls the [`LiveBody`]. Both meet in one
+//! small mutex-protected state, so every operation is one uncontended lock, and a stream that
+//! holds nothing costs no allocation beyond the state itself.
+
+use std::collections::VecDeque;
+use std::pin::{Pin, pin};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use bytes::{Bytes, BytesMut};
+use http_body::{Body, Frame, SizeHint};
+use tokio::sync::{Notify, oneshot};
+
+use crate::config::Resolved;
+use crate::error::{BoxError, Error, Result};
+use crate::response::{Committed, Head};
+use crate::stats::{self, Counted};
+use crate::stream::OnError;
+
+/// State shared by the action (through `Live`/`LiveStream`), the runner and the body.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Wakes writers waiting for room in a full queue (and on disconnect).
+    room: Notify,
+    /// Wakes `disconnected()` futures.
+    gone: Notify,
+    pub(crate) settings: Resolved,
+}
+
+pub(crate) struct State {
+    queue: VecDeque<Bytes>,
+    /// The writer side is done: the body ends once the queue is drained.
+    closed: bool,
+    /// The body was dropped (client gone) or aborted (write timeout).
+    disconnected: bool,
+    /// The write timeout fired: the body ends with an error so the connection is aborted.
+    timed_out: bool,
+    writer_waiting: bool,
+    reader: Option<Waker>,
+    /// Taken by the commit; `None` once the response head is on its way.
+    commit: Option<oneshot::Sender<Committed>>,
+    /// The response head, parked here once the `Live` handle has been turned into a stream or
+    /// dropped, so whoever commits can send it.
+    pub(crate) head: Option<Head>,
+    pub(crate) ignore_disconnect: bool,
+    pub(crate) on_error: Option<OnError>,
+}
+
+impl Shared {
+    pub(crate) fn new(settings: Resolved) -> (Arc<Self>, oneshot::Receiver<Committed>) {
+        let (commit, committed) = oneshot::channel();
+        let shared = Shared {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                closed: false,
+                disconnected: false,
+                timed_out: false,
+                writer_waiting: false,
+                reader: None,
+                commit: Some(commit),
+                head: None,
+                ignore_disconnect: false,
+                on_error: None,
+            }),
+            room: Notify::new(),
+            gone: Notify::new(),
+            settings,
+        };
+        (Arc::new(shared), committed)
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // No user code runs under this lock, so a poisoned lock still holds consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends the response head now, as a stream, unless it has been sent. L-06: a write (even
+    /// empty), a close, or the end of the action commits.
+    fn commit_stream(state: &mut State) {
+        if let Some(commit) = state.commit.take() {
+            let head = state.head.take().unwrap_or_default();
+            if commit.send(Committed::Stream(head.into_stream_parts())).is_err() {
+                // The handler is gone: the client left before the response was committed.
+                state.disconnected = true;
+            }
+        }
+    }
+
+    /// Sends a complete response instead of a stream, if nothing was committed yet.
+    pub(crate) fn commit_full(&self, response: axum::response::Response) -> Result {
+        self.commit_full_or(response, |response| response)
+            .map_err(|_| Error::closed())
+    }
+
+    /// Sends the response `respond(value)` builds if nothing was committed yet, and closes the
+    /// stream; gives `value` back if the response was committed already.
+    pub(crate) fn commit_full_or<T>(
+        &self,
+        value: T,
+        respond: impl FnOnce(T) -> axum::response::Response,
+    ) -> std::result::Result<(), T> {
+        let mut state = self.lock();
+        let Some(commit) = state.commit.take() else {
+            return Err(value);
+        };
+        state.closed = true;
+        drop(state);
+        // If the handler is gone, so is the client; the response is simply dropped.
+        let _ = commit.send(Committed::Full(respond(value)));
+        Ok(())
+    }
+
+    pub(crate) fn is_committed(&self) -> bool {
+        self.lock().commit.is_none()
+    }
+
+    /// Queues one chunk, waiting while the queue is full.
+    pub(crate) async fn write(&self, chunk: Bytes) -> Result {
+        loop {
+            let mut room = pin!(self.room.notified());
+            {
+                let mut state = self.lock();
+                if state.closed {
+                    return Err(Error::closed());
+                }
+                Self::commit_stream(&mut state);
+                if state.disconnected {
+                    return Self::disconnect_result(&state);
+                }
+                if chunk.is_empty() {
+                    return Ok(());
+                }
+                if state.queue.len() < self.settings.capacity {
+                    state.queue.push_back(chunk);
+                    if let Some(reader) = state.reader.take() {
+                        drop(state);
+                        reader.wake();
+                    }
+                    return Ok(());
+                }
+                state.writer_waiting = true;
+                // Registered before the lock is released, so a reader that frees room after
+                // this point cannot be missed.
+                room.as_mut().enable();
+            }
+            match self.settings.write_timeout {
+                None => room.await,
+                Some(timeout) => {
+                    if tokio::time::timeout(timeout, room).await.is_err() {
+                        self.time_out();
+                        return Err(Error::write_timeout());
+                    }
+                }
+            }
+        }
+    }
+
+    fn disconnect_result(state: &State) -> Result {
+        if state.ignore_disconnect {
+            Ok(())
+        } else if state.timed_out {
+            Err(Error::write_timeout())
+        } else {
+            Err(Error::client_disconnected())
+        }
+    }
+
+    /// Queues chunks past the buffer's bound: the last words of a failed action (`on_error`).
+    pub(crate) fn write_tail(&self, chunks: Vec<Bytes>) {
+        let mut state = self.lock();
+        if state.closed || state.disconnected || chunks.is_empty() {
+            return;
+        }
+        state.queue.extend(chunks.into_iter().filter(|c| !c.is_empty()));
+        if let Some(reader) = state.reader.take() {
+            drop(state);
+            reader.wake();
+        }
+    }
+
+    /// Ends the stream: commits if nothing was, and lets the body finish once drained.
+    pub(crate) fn close(&self) {
+        let mut state = self.lock();
+        Self::commit_stream(&mut state);
+        state.closed = true;
+        let reader = state.reader.take();
+        drop(state);
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+    }
+
+    /// Ends the stream without committing: the action task was cancelled before it could
+    /// answer, so the handler gets no response head and answers 503 itself.
+    pub(crate) fn abandon(&self) {
+        let mut state = self.lock();
+        state.commit = None;
+        state.closed = true;
+        let reader = state.reader.take();
+        drop(state);
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+    }
+
+    fn time_out(&self) {
+        let mut state = self.lock();
+        state.timed_out = true;
+        let reader = state.reader.take();
+        self.mark_disconnected(state);
+        // The body now ends with an error, which makes hyper abort the connection.
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+    }
+
+    /// The client is gone: drop what is queued (D-06) and wake everyone who waits.
+    fn mark_disconnected(&self, mut state: MutexGuard<'_, State>) {
+        state.disconnected = true;
+        state.queue = VecDeque::new();
+        state.writer_waiting = false;
+        drop(state);
+        self.room.notify_waiters();
+        self.gone.notify_waiters();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        !self.lock().disconnected
+    }
+
+    pub(crate) async fn disconnected(&self) {
+        loop {
+            let mut gone = pin!(self.gone.notified());
+            gone.as_mut().enable();
+            if self.lock().disconnected {
+                return;
+            }
+            gone.await;
+        }
+    }
+}
+
+/// The response body of a live stream, polled by hyper.
+pub(crate) struct LiveBody {
+    shared: Arc<Shared>,
+    _open: Counted,
+}
+
+impl LiveBody {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        LiveBody {
+            shared,
+            _open: Counted::new(&stats::OPEN_STREAMS),
+        }
+    }
+}
+
+impl Body for LiveBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
+        let shared = &*self.shared;
+        let mut state = shared.lock();
+        if let Some(first) = state.queue.pop_front() {
+            let frame = coalesce(first, &mut state.queue, shared.settings.coalesce_bytes);
+            let writer_waiting = std::mem::take(&mut state.writer_waiting);
+            drop(state);
+            if writer_waiting {
+                shared.room.notify_waiters();
+            }
+            return Poll::Ready(Some(Ok(Frame::data(frame))));
+        }
+        if state.timed_out {
+            return Poll::Ready(Some(Err(Error::write_timeout().to_string().into())));
+        }
+        if state.closed {
+            return Poll::Ready(None);
+        }
+        match &mut state.reader {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => state.reader = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        let state = self.shared.lock();
+        state.closed && state.queue.is_empty() && !state.timed_out
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+impl Drop for LiveBody {
+    fn drop(&mut self) {
+        // hyper drops the body when the connection is gone (or the response is complete).
+        let state = self.shared.lock();
+        self.shared.mark_disconnected(state);
+    }
+}
+
+/// Joins the chunks queued behind `first` into one frame, up to `limit` bytes: one socket
+/// write for many small events when the writer is ahead of the client.
+fn coalesce(first: Bytes, queue: &mut VecDeque<Bytes>, limit: usize) -> Bytes {
+    let mut total = first.len();
+    let mut count = 0;
+    for next in queue.iter() {
+        if total + next.len() > limit {
+            break;
+        }
+        total += next.len();
+        count += 1;
+    }
+    if count == 0 {
+        return first;
+    }
+    let mut frame = BytesMut::with_capacity(total);
+    frame.extend_from_slice(&first);
+    for next in queue.drain(..count) {
+        frame.extend_from_slice(&next);
+    }
+    frame.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coalesce_joins_up_to_the_limit() {
+        let mut queue: VecDeque<Bytes> = [&b"bb"[..], b"cc", b"dddd"].map(Bytes::from_static).into();
+        let frame = coalesce(Bytes::from_static(b"aa"), &mut queue, 6);
+        assert_eq!(frame, "aabbcc");
+        assert_eq!(queue, ["dddd"]);
+        // A chunk larger than the limit still goes out, alone.
+        let frame = coalesce(Bytes::from_static(b"0123456789"), &mut queue, 6);
+        assert_eq!(frame, "0123456789");
+        assert_eq!(queue.len(), 1);
+        // Off: one chunk per frame.
+        let frame = coalesce(Bytes::from_static(b"x"), &mut queue, 0);
+        assert_eq!(frame, "x");
+    }
+}

@@ -1,0 +1,181 @@
+//! Settings of live actions: globally, per controller, resolved per request.
+//!
+//! A controller's [`LiveConfig`] overrides the global one field by field; excluded task-locals
+//! add up (Rails' `live_streaming_excluded_keys`, global and per controller, T-04).
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::locals::{LocalKey, LocalKeyId};
+
+/// How many chunks a stream may queue before [`write`](crate::LiveStream::write) waits for the
+/// client (Rails' `Live::Buffer.queue_size`, B-01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Buffer {
+    /// At most this many chunks (at least one); Rails' default is 10.
+    Chunks(usize),
+    /// Never wait: a stalled client makes the queue grow without limit. For tests and
+    /// trusted, fast clients only.
+    Unbounded,
+}
+
+impl Buffer {
+    pub(crate) fn capacity(self) -> usize {
+        match self {
+            Buffer::Chunks(n) => n.max(1),
+            Buffer::Unbounded => usize::MAX,
+        }
+    }
+}
+
+/// Settings of live actions. Every field left unset falls back to the global config (see
+/// [`LiveConfig::install_global`]), then to the defaults listed on each setter.
+///
+/// ```
+/// use std::time::Duration;
+/// use live_runtime::config::{Buffer, LiveConfig};
+///
+/// live_runtime::task_local! { static TENANT: String; }
+///
+/// let config = LiveConfig::new()
+///     .buffer(Buffer::Chunks(32))
+///     .write_timeout(Some(Duration::from_secs(30)))
+///     .exclude_local(&TENANT);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LiveConfig {
+    buffer: Option<Buffer>,
+    write_timeout: Option<Option<Duration>>,
+    coalesce_bytes: Option<usize>,
+    html_error_snippet: Option<bool>,
+    excluded: Vec<LocalKeyId>,
+}
+
+static GLOBAL: OnceLock<LiveConfig> = OnceLock::new();
+static DEFAULT: LiveConfig = LiveConfig::new();
+
+impl LiveConfig {
+    /// A config with nothing set.
+    pub const fn new() -> Self {
+        LiveConfig {
+            buffer: None,
+            write_timeout: None,
+            coalesce_bytes: None,
+            html_error_snippet: None,
+            excluded: Vec::new(),
+        }
+    }
+
+    /// The per-stream buffer. Default: `Buffer::Chunks(10)`, as Rails.
+    #[must_use]
+    pub fn buffer(mut self, buffer: Buffer) -> Self {
+        self.buffer = Some(buffer);
+        self
+    }
+
+    /// How long a `write` may wait for room in a full buffer before the stream is aborted with
+    /// [`ErrorKind::WriteTimeout`](crate::ErrorKind::WriteTimeout); `None` waits forever.
+    /// Default: 10 seconds, Puma's socket write timeout.
+    #[must_use]
+    pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_timeout = Some(timeout);
+        self
+    }
+
+    /// The most bytes of queued chunks sent together in one body frame when the writer is ahead
+    /// of the client. Default: 64 KiB. `0` turns coalescing off.
+    #[must_use]
+    pub fn coalesce_bytes(mut self, bytes: usize) -> Self {
+        self.coalesce_bytes = Some(bytes);
+        self
+    }
+
+    /// After an error once the response is committed, write Rails'
+    /// `"><script>window.location = "/500.html"</script></html>` to clients that accept HTML
+    /// (E-02). Default: off.
+    #[must_use]
+    pub fn html_error_snippet(mut self, on: bool) -> Self {
+        self.html_error_snippet = Some(on);
+        self
+    }
+
+    /// Do not copy this task-local into actions (Rails' `live_streaming_excluded_keys`).
+    #[must_use]
+    pub fn exclude_local<T: 'static>(mut self, key: &'static LocalKey<T>) -> Self {
+        self.excluded.push(key.id());
+        self
+    }
+
+    /// Makes this the global config, under every controller's. Returns the config back if a
+    /// global config was installed already (it is read by requests in flight, so it is set once).
+    pub fn install_global(self) -> Result<(), LiveConfig> {
+        GLOBAL.set(self)
+    }
+
+    /// The global config: the installed one, or an empty one.
+    pub fn global() -> &'static LiveConfig {
+        GLOBAL.get().unwrap_or(&DEFAULT)
+    }
+
+    pub(crate) fn resolve(&self) -> Resolved {
+        let global = Self::global();
+        Resolved {
+            capacity: self
+                .buffer
+                .or(global.buffer)
+                .unwrap_or(Buffer::Chunks(10))
+                .capacity(),
+            write_timeout: self
+                .write_timeout
+                .or(global.write_timeout)
+                .unwrap_or(Some(Duration::from_secs(10))),
+            coalesce_bytes: self
+                .coalesce_bytes
+                .or(global.coalesce_bytes)
+                .unwrap_or(64 * 1024),
+            html_error_snippet: self
+                .html_error_snippet
+                .or(global.html_error_snippet)
+                .unwrap_or(false),
+        }
+    }
+
+    /// Whether a local is excluded here or globally.
+    pub(crate) fn excludes(&self, key: LocalKeyId) -> bool {
+        self.excluded.contains(&key) || Self::global().excluded.contains(&key)
+    }
+}
+
+/// The settings one request runs with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Resolved {
+    pub(crate) capacity: usize,
+    pub(crate) write_timeout: Option<Duration>,
+    pub(crate) coalesce_bytes: usize,
+    pub(crate) html_error_snippet: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_rails_and_puma() {
+        let resolved = LiveConfig::new().resolve();
+        assert_eq!(resolved.capacity, 10);
+        assert_eq!(resolved.write_timeout, Some(Duration::from_secs(10)));
+        assert!(!resolved.html_error_snippet);
+    }
+
+    #[test]
+    fn controller_overrides_field_by_field() {
+        let resolved = LiveConfig::new()
+            .buffer(Buffer::Unbounded)
+            .write_timeout(None)
+            .resolve();
+        assert_eq!(resolved.capacity, usize::MAX);
+        assert_eq!(resolved.write_timeout, None);
+        assert_eq!(resolved.coalesce_bytes, 64 * 1024);
+        assert_eq!(LiveConfig::new().buffer(Buffer::Chunks(0)).resolve().capacity, 1);
+    }
+}

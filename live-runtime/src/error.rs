@@ -1,0 +1,274 @@
+//! The error type of live actions and of the stream they write to.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use axum::response::{IntoResponse, Response};
+use http::{StatusCode, header};
+
+/// A boxed error, as any `std::error::Error` is carried inside [`Error`].
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// The result of a live action and of every stream operation. `T` defaults to `()`, so an
+/// action's signature reads `-> live_runtime::Result`.
+pub type Result<T = (), E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, as far as the runtime can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A write after the action's own [`close`](crate::LiveStream::close) (Rails' `IOError:
+    /// closed stream`, D-05). Always a bug in the action.
+    Closed,
+    /// The client went away: its connection closed, or it was gone before the response was
+    /// committed (Rails' `ClientDisconnected`). A normal end of a stream, logged at `debug`.
+    ClientDisconnected,
+    /// The client stopped reading: the buffer stayed full for longer than the configured write
+    /// timeout, so the connection was aborted (Puma's 10 s write timeout, B-02).
+    WriteTimeout,
+    /// A header name or value that HTTP does not allow.
+    InvalidHeader,
+    /// The action panicked; the panic was caught and took the error path.
+    Panic,
+    /// An error returned by the action itself.
+    Action,
+}
+
+/// The error of a live action.
+///
+/// Any `std::error::Error + Send + Sync` converts into it with `?`, and becomes a `500` with a
+/// generic body if it happens before the response is committed; the error's text is logged,
+/// never sent. To choose the response, build the error with [`Error::status`] or attach one with
+/// [`Error::with_response`].
+///
+/// Like `anyhow::Error`, this type does not implement `std::error::Error` itself, which is what
+/// lets every error type convert into it.
+pub struct Error {
+    kind: ErrorKind,
+    message: Option<Box<str>>,
+    source: Option<BoxError>,
+    status: StatusCode,
+    response: Option<Response>,
+}
+
+impl Error {
+    fn of(kind: ErrorKind) -> Self {
+        Error {
+            kind,
+            message: None,
+            source: None,
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            response: None,
+        }
+    }
+
+    pub(crate) fn closed() -> Self {
+        Self::of(ErrorKind::Closed)
+    }
+
+    pub(crate) fn client_disconnected() -> Self {
+        Self::of(ErrorKind::ClientDisconnected)
+    }
+
+    pub(crate) fn write_timeout() -> Self {
+        Self::of(ErrorKind::WriteTimeout)
+    }
+
+    pub(crate) fn invalid_header(source: impl Into<BoxError>) -> Self {
+        Error {
+            source: Some(source.into()),
+            ..Self::of(ErrorKind::InvalidHeader)
+        }
+    }
+
+    pub(crate) fn panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic payload".to_owned());
+        Error {
+            message: Some(text.into()),
+            ..Self::of(ErrorKind::Panic)
+        }
+    }
+
+    /// Wraps any error; the response, if it comes before commit, is a generic `500`.
+    pub fn new(error: impl Into<BoxError>) -> Self {
+        Error {
+            source: Some(error.into()),
+            ..Self::of(ErrorKind::Action)
+        }
+    }
+
+    /// An error with a message only; the response, if it comes before commit, is a generic `500`.
+    pub fn msg(message: impl fmt::Display) -> Self {
+        Error {
+            message: Some(message.to_string().into()),
+            ..Self::of(ErrorKind::Action)
+        }
+    }
+
+    /// An error that answers with `status` (and its canonical reason as a plain-text body) if it
+    /// happens before commit. `Error::status(StatusCode::BAD_REQUEST)` is Rails'
+    /// `ActionController::BadRequest`.
+    pub fn status(status: StatusCode) -> Self {
+        Error {
+            status,
+            ..Self::of(ErrorKind::Action)
+        }
+    }
+
+    /// Sets the status this error answers with before commit.
+    #[must_use]
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Attaches the cause, kept for logs and for [`source`](Self::source); never sent.
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Sets the whole response this error answers with before commit.
+    #[must_use]
+    pub fn with_response(mut self, response: impl IntoResponse) -> Self {
+        let response = response.into_response();
+        self.status = response.status();
+        self.response = Some(response);
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Whether the client is gone ([`ClientDisconnected`](ErrorKind::ClientDisconnected) or
+    /// [`WriteTimeout`](ErrorKind::WriteTimeout)): the usual way a stream ends, not a failure.
+    pub fn is_disconnect(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::ClientDisconnected | ErrorKind::WriteTimeout
+        )
+    }
+
+    /// The status this error answers with if it happens before commit.
+    pub fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The wrapped error, if any.
+    pub fn source(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
+
+    /// Downcasts the wrapped error.
+    pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
+        self.source.as_deref()?.downcast_ref()
+    }
+}
+
+impl<E: StdError + Send + Sync + 'static> From<E> for Error {
+    fn from(error: E) -> Self {
+        Error::new(error)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            ErrorKind::Closed => "write to a closed stream",
+            ErrorKind::ClientDisconnected => "client disconnected",
+            ErrorKind::WriteTimeout => "client stopped reading: write timed out",
+            ErrorKind::InvalidHeader => "invalid header",
+            ErrorKind::Panic => "action panicked",
+            ErrorKind::Action => "",
+        };
+        let mut sep = "";
+        if !what.is_empty() {
+            f.write_str(what)?;
+            sep = ": ";
+        }
+        if let Some(message) = &self.message {
+            write!(f, "{sep}{message}")?;
+            sep = ": ";
+        }
+        if let Some(source) = &self.source {
+            write!(f, "{sep}{source}")?;
+            let mut cause = source.source();
+            while let Some(inner) = cause {
+                write!(f, ": {inner}")?;
+                cause = inner.source();
+            }
+        } else if what.is_empty() && self.message.is_none() {
+            write!(f, "{}", self.status)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .field("message", &self.message)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The response of an error that happens before commit: the one attached, or the status with
+/// its canonical reason. The error's own text is never sent.
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Some(response) = self.response {
+            return response;
+        }
+        let reason = self.status.canonical_reason().unwrap_or("Error");
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            reason,
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_chains_kind_message_and_sources() {
+        let io = std::io::Error::other("disk on fire");
+        assert_eq!(Error::from(io).to_string(), "disk on fire");
+        assert_eq!(Error::msg("boom").to_string(), "boom");
+        assert_eq!(Error::closed().to_string(), "write to a closed stream");
+        assert_eq!(
+            Error::status(StatusCode::BAD_REQUEST).to_string(),
+            "400 Bad Request"
+        );
+        let panic = Error::panic(&"oops");
+        assert_eq!(panic.to_string(), "action panicked: oops");
+    }
+
+    #[test]
+    fn response_never_leaks_the_error_text() {
+        let response = Error::msg("secret table name").into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let response = Error::status(StatusCode::BAD_REQUEST).into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn disconnect_kinds() {
+        assert!(Error::client_disconnected().is_disconnect());
+        assert!(Error::write_timeout().is_disconnect());
+        assert!(!Error::closed().is_disconnect());
+    }
+}

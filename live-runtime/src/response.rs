@@ -1,0 +1,342 @@
+//! The response before commit: status, headers and cookies the action may still change, the
+//! defaults applied at commit, conditional GET, and the non-streaming helpers.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use cookie::Cookie;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{StatusCode, response::Parts};
+use serde::Serialize;
+
+use crate::channel::Shared;
+use crate::error::{Error, Result};
+use crate::stream::LiveStream;
+
+/// What the handler receives from the action: a head to stream a body under, or a whole
+/// response.
+pub(crate) enum Committed {
+    Stream(Parts),
+    Full(Response),
+}
+
+/// Status, headers and cookies of a response not yet committed.
+#[derive(Debug, Default)]
+pub(crate) struct Head {
+    status: StatusCode,
+    headers: HeaderMap,
+    cookies: Vec<Cookie<'static>>,
+}
+
+impl Head {
+    fn write_cookies(&mut self) {
+        for cookie in self.cookies.drain(..) {
+            // `Cookie`'s Display is its Set-Cookie form; names and values were checked on set.
+            if let Ok(value) = HeaderValue::try_from(cookie.to_string()) {
+                self.headers.append(header::SET_COOKIE, value);
+            }
+        }
+    }
+
+    /// The head of a streamed response, with Rails' commit-time defaults (L-08, L-09).
+    pub(crate) fn into_stream_parts(mut self) -> Parts {
+        let headers = &mut self.headers;
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        }
+        // The length of a stream is unknown; a user-set one would truncate or hang it.
+        headers.remove(header::CONTENT_LENGTH);
+        if no_body(self.status) {
+            headers.remove(header::CONTENT_TYPE);
+        } else {
+            if !headers.contains_key(header::CONTENT_TYPE) {
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                );
+            }
+            // Compression layers (tower-http's among them) hold a stream's bytes back until
+            // their encoder's buffer fills, which breaks streaming (tower-http#292). They all
+            // leave an already-encoded response alone, so a live stream says it is: as is.
+            if !headers.contains_key(header::CONTENT_ENCODING) {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("identity"));
+            }
+        }
+        self.write_cookies();
+        let (mut parts, ()) = Response::new(()).into_parts();
+        parts.status = self.status;
+        parts.headers = self.headers;
+        parts
+    }
+
+    /// A whole response: this head's status, headers and cookies around `body`, under the
+    /// content type the body's kind gives unless one was set.
+    fn into_full(mut self, content_type: Option<&'static str>, body: Body) -> Response {
+        if let Some(content_type) = content_type {
+            self.headers
+                .entry(header::CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static(content_type));
+        }
+        self.write_cookies();
+        let mut response = Response::new(body);
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        response
+    }
+}
+
+fn no_body(status: StatusCode) -> bool {
+    status.is_informational()
+        || matches!(
+            status,
+            StatusCode::NO_CONTENT | StatusCode::RESET_CONTENT | StatusCode::NOT_MODIFIED
+        )
+}
+
+/// What the action needs to know of its request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequestInfo {
+    pub(crate) if_none_match: Option<HeaderValue>,
+    pub(crate) accepts_html: bool,
+}
+
+/// The handle a live action gets: the response before commit.
+///
+/// Set the status, headers and cookies here, then either take the [`stream`](Live::stream)
+/// to write the body as you go, or answer at once with [`html`](Live::html),
+/// [`text`](Live::text), [`json`](Live::json), [`head`](Live::head) or
+/// [`respond`](Live::respond). Taking the stream consumes this handle, so a header cannot be
+/// set once the response may be on the wire: that is a compile error, not a lost header (Rails
+/// raises or silently drops it, L-11).
+///
+/// If the action returns without doing either, the response is committed at its end with an
+/// empty body (L-06).
+pub struct Live {
+    head: Option<Head>,
+    request: RequestInfo,
+    shared: Arc<Shared>,
+}
+
+impl Live {
+    pub(crate) fn new(request: RequestInfo, shared: Arc<Shared>) -> Self {
+        Live {
+            head: Some(Head::default()),
+            request,
+            shared,
+        }
+    }
+
+    fn head_mut(&mut self) -> &mut Head {
+        self.head.as_mut().expect("the head is only taken by methods that consume `self`")
+    }
+
+    /// The status sent at commit; `200 OK` unless set.
+    pub fn status(&self) -> StatusCode {
+        self.head.as_ref().map_or(StatusCode::OK, |head| head.status)
+    }
+
+    /// Sets the status sent at commit (L-10).
+    pub fn set_status(&mut self, status: StatusCode) -> &mut Self {
+        self.head_mut().status = status;
+        self
+    }
+
+    /// The response headers so far.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.as_ref().expect("present until `self` is consumed").headers
+    }
+
+    /// The response headers, to change as you like before commit.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.head_mut().headers
+    }
+
+    /// Sets a header, replacing any of the same name. `Err` with
+    /// [`ErrorKind::InvalidHeader`](crate::ErrorKind::InvalidHeader) if the name or value is
+    /// not valid HTTP (a newline in a value, say): nothing is set then.
+    pub fn set_header<K, V>(&mut self, name: K, value: V) -> Result<&mut Self>
+    where
+        K: TryInto<HeaderName>,
+        K::Error: Into<http::Error>,
+        V: TryInto<HeaderValue>,
+        V::Error: Into<http::Error>,
+    {
+        let name = name.try_into().map_err(|e| Error::invalid_header(e.into()))?;
+        let value = value.try_into().map_err(|e| Error::invalid_header(e.into()))?;
+        self.head_mut().headers.insert(name, value);
+        Ok(self)
+    }
+
+    /// Sets `Content-Type`. Without it a stream is sent as `text/html; charset=utf-8` (L-09).
+    pub fn set_content_type(&mut self, content_type: &str) -> Result<&mut Self> {
+        self.set_header(header::CONTENT_TYPE, content_type)
+    }
+
+    /// Sets a cookie, sent once in `Set-Cookie` at commit (L-12, without Rails' duplicate). A
+    /// cookie of the same name and path replaces the earlier one. `Err` if the cookie cannot be
+    /// a header value.
+    ///
+    /// ```
+    /// # fn f(live: &mut live_runtime::Live) -> live_runtime::Result {
+    /// use live_runtime::Cookie;
+    /// live.set_cookie(Cookie::build(("hello", "world")).path("/").http_only(true))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_cookie(&mut self, cookie: impl Into<Cookie<'static>>) -> Result<&mut Self> {
+        let cookie = cookie.into();
+        HeaderValue::try_from(cookie.to_string()).map_err(Error::invalid_header)?;
+        let cookies = &mut self.head_mut().cookies;
+        cookies.retain(|c| c.name() != cookie.name() || c.path() != cookie.path());
+        cookies.push(cookie);
+        Ok(self)
+    }
+
+    /// Conditional GET (Rails' `stale?(etag:)`, L-10): sets `ETag: W/"<etag>"` and tells
+    /// whether the client's copy is stale. If the request's `If-None-Match` matches (weakly,
+    /// or `*`), the status becomes `304 Not Modified` and this returns `false`: return without
+    /// writing and the client gets an empty 304.
+    ///
+    /// `Err` with [`ErrorKind::InvalidHeader`](crate::ErrorKind::InvalidHeader) if `etag` has a
+    /// character an entity tag cannot hold (`"`, a control character, a space).
+    pub fn stale(&mut self, etag: &str) -> Result<bool> {
+        if !etag.bytes().all(|b| b == b'!' || (b'#'..=b'~').contains(&b) || b >= 0x80) {
+            return Err(Error::invalid_header(format!("invalid entity tag {etag:?}")));
+        }
+        let value = HeaderValue::try_from(format!("W/\"{etag}\"")).map_err(Error::invalid_header)?;
+        self.head_mut().headers.insert(header::ETAG, value);
+        let fresh = self
+            .request
+            .if_none_match
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|list| if_none_match_matches(list, etag));
+        if fresh {
+            self.head_mut().status = StatusCode::NOT_MODIFIED;
+        }
+        Ok(!fresh)
+    }
+
+    /// Takes the stream, to write the body as it is produced. Nothing is sent until the first
+    /// write, a close, or the end of the action (L-06).
+    pub fn stream(mut self) -> LiveStream {
+        self.shared.lock().head = self.head.take();
+        LiveStream::new(self.shared.clone())
+    }
+
+    /// Answers at once with an HTML page: Rails' `render html:` (L-33a). Unlike Rails, an
+    /// ordinary response: `Content-Length`, no forced `no-cache`.
+    pub fn html(self, body: impl Into<Body>) -> Result {
+        self.full(Some("text/html; charset=utf-8"), body.into())
+    }
+
+    /// Answers at once with plain text: Rails' `render plain:`.
+    pub fn text(self, body: impl Into<Body>) -> Result {
+        self.full(Some("text/plain; charset=utf-8"), body.into())
+    }
+
+    /// Answers at once with `value` as JSON: Rails' `render json:`. `Err` if it does not
+    /// serialize (a map with non-string keys, say); the error then becomes a 500.
+    pub fn json(self, value: &impl Serialize) -> Result {
+        let body = serde_json::to_vec(value)?;
+        self.full(Some("application/json"), body.into())
+    }
+
+    /// Answers at once with `status` and no body: Rails' `head`.
+    pub fn head(mut self, status: StatusCode) -> Result {
+        self.head_mut().status = status;
+        self.full(None, Body::empty())
+    }
+
+    /// Answers at once with any axum response; the headers and cookies set on this handle are
+    /// added where the response has none of its own.
+    pub fn respond(mut self, response: impl IntoResponse) -> Result {
+        let mut response = response.into_response();
+        let mut head = self.head.take().unwrap_or_default();
+        head.write_cookies();
+        let headers = response.headers_mut();
+        for name in head.headers.keys() {
+            if !headers.contains_key(name) {
+                for value in head.headers.get_all(name) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+        }
+        self.shared.commit_full(response)
+    }
+
+    fn full(mut self, content_type: Option<&'static str>, body: Body) -> Result {
+        let head = self.head.take().unwrap_or_default();
+        self.shared.commit_full(head.into_full(content_type, body))
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        // Dropped without streaming or answering: park the head for the commit at the end.
+        if let Some(head) = self.head.take() {
+            self.shared.lock().head = Some(head);
+        }
+    }
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live").field("head", &self.head).finish_non_exhaustive()
+    }
+}
+
+/// RFC 9110 13.1.2: `*`, or any listed entity tag equal to ours under weak comparison.
+fn if_none_match_matches(list: &str, etag: &str) -> bool {
+    list.split(',').map(str::trim).any(|tag| {
+        tag == "*"
+            || tag
+                .strip_prefix("W/")
+                .unwrap_or(tag)
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                == Some(etag)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_defaults_follow_rails() {
+        let parts = Head::default().into_stream_parts();
+        assert_eq!(parts.headers[header::CACHE_CONTROL], "no-cache");
+        assert_eq!(parts.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert!(!parts.headers.contains_key(header::CONTENT_LENGTH));
+
+        let mut head = Head::default();
+        head.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public"));
+        head.headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
+        head.headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        let parts = head.into_stream_parts();
+        assert_eq!(parts.headers[header::CACHE_CONTROL], "public");
+        assert_eq!(parts.headers[header::CONTENT_TYPE], "text/event-stream");
+        assert!(!parts.headers.contains_key(header::CONTENT_LENGTH));
+    }
+
+    #[test]
+    fn not_modified_has_no_content_type() {
+        let head = Head {
+            status: StatusCode::NOT_MODIFIED,
+            ..Head::default()
+        };
+        let parts = head.into_stream_parts();
+        assert!(!parts.headers.contains_key(header::CONTENT_TYPE));
+    }
+
+    #[test]
+    fn if_none_match_weak_comparison() {
+        assert!(if_none_match_matches("W/\"123\"", "123"));
+        assert!(if_none_match_matches("\"abc\", W/\"123\"", "123"));
+        assert!(if_none_match_matches("*", "123"));
+        assert!(!if_none_match_matches("\"1234\"", "123"));
+        assert!(!if_none_match_matches("123", "123"));
+    }
+}

@@ -1,0 +1,47 @@
+//! Counters of what is alive right now, to watch for leaks in production and in tests.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub(crate) static LIVE_ACTIONS: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static OPEN_STREAMS: AtomicUsize = AtomicUsize::new(0);
+
+/// A snapshot of [`stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Spawned action tasks that have not finished.
+    pub live_actions: usize,
+    /// Live response bodies that hyper still holds: streams being sent, or waiting to be.
+    pub open_streams: usize,
+}
+
+/// How many live actions run and how many live bodies are open in this process. Both go back
+/// to zero once every client is gone and every action has ended; anything else is a leak.
+///
+/// ```
+/// let now = live_runtime::stats();
+/// println!("{} actions, {} streams", now.live_actions, now.open_streams);
+/// ```
+pub fn stats() -> Stats {
+    Stats {
+        live_actions: LIVE_ACTIONS.load(Ordering::Relaxed),
+        open_streams: OPEN_STREAMS.load(Ordering::Relaxed),
+    }
+}
+
+/// Counts itself in a counter for as long as it lives.
+#[derive(Debug)]
+pub(crate) struct Counted(&'static AtomicUsize);
+
+impl Counted {
+    pub(crate) fn new(counter: &'static AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Counted(counter)
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,188 @@
+//! The stream a live action writes its body to (Rails' `response.stream`, a `Live::Buffer`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::channel::Shared;
+use crate::error::{Error, Result};
+
+/// What [`LiveStream::on_error`] stores.
+pub(crate) type OnError = Box<dyn FnOnce(&Error, &mut Tail) -> Result + Send>;
+
+/// The body of a live response, written as the action goes.
+///
+/// The first [`write`](Self::write) (even of nothing) or [`close`](Self::close) commits the
+/// response: status and headers go out, and from then on what is written reaches the client
+/// as it is written. The stream ends when the action ends, however it ends (return, `?`,
+/// panic), so forgetting to close never leaves a client hanging (Rails L-16). Dropping the
+/// stream after it was committed ends it too.
+///
+/// Writes wait while the per-stream buffer is full (10 chunks unless configured, B-01); when
+/// the client has gone they fail with
+/// [`ErrorKind::ClientDisconnected`](crate::ErrorKind::ClientDisconnected), which `?` turns
+/// into a quiet end of the action.
+pub struct LiveStream {
+    shared: Arc<Shared>,
+}
+
+impl LiveStream {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        LiveStream { shared }
+    }
+
+    /// Writes one chunk and returns its length in bytes (Rails main, L-14). Waits while the
+    /// buffer is full.
+    ///
+    /// # Errors
+    /// - [`Closed`](crate::ErrorKind::Closed) after [`close`](Self::close) (D-05).
+    /// - [`ClientDisconnected`](crate::ErrorKind::ClientDisconnected) once the client is gone;
+    ///   the chunk and anything still queued are dropped (D-06). With
+    ///   [`set_ignore_disconnect`](Self::set_ignore_disconnect) the write returns `Ok` instead.
+    /// - [`WriteTimeout`](crate::ErrorKind::WriteTimeout) if the buffer stayed full past the
+    ///   write timeout; the connection is then aborted.
+    pub async fn write(&mut self, chunk: impl Into<Bytes>) -> Result<usize> {
+        let chunk = chunk.into();
+        let len = chunk.len();
+        self.shared.write(chunk).await?;
+        Ok(len)
+    }
+
+    /// Writes `line`, adding `\n` unless it already ends with one (L-15). Returns the bytes
+    /// written.
+    pub async fn writeln(&mut self, line: impl Into<Bytes>) -> Result<usize> {
+        self.write(with_newline(line.into())).await
+    }
+
+    /// Commits if nothing was written, and ends the body. Later writes are
+    /// [`Closed`](crate::ErrorKind::Closed). Closing twice is harmless.
+    pub fn close(&mut self) {
+        self.shared.close();
+    }
+
+    /// Whether [`close`](Self::close) was called (or the action already answered).
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    /// Whether status and headers are on their way to the client.
+    pub fn is_committed(&self) -> bool {
+        self.shared.is_committed()
+    }
+
+    /// `false` once the client is known to be gone (Rails' `connected?`, L-19). Unlike Rails,
+    /// it turns `false` while the action is idle too, as soon as hyper notices the closed
+    /// connection.
+    pub fn is_connected(&self) -> bool {
+        self.shared.is_connected()
+    }
+
+    /// Resolves when the client is gone, also while the action is not writing (Rails never
+    /// notices an idle disconnect, D-03). Cancel-safe, for `tokio::select!`:
+    ///
+    /// ```
+    /// # async fn f(mut stream: live_runtime::LiveStream) -> live_runtime::Result {
+    /// let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    /// loop {
+    ///     tokio::select! {
+    ///         _ = stream.disconnected() => return Ok(()),
+    ///         _ = tick.tick() => { stream.write("tick\n").await?; }
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub async fn disconnected(&self) {
+        self.shared.disconnected().await;
+    }
+
+    /// With `true`, writes after the client left return `Ok` and drop their chunk instead of
+    /// failing (Rails' `ignore_disconnect = true`, D-04).
+    pub fn set_ignore_disconnect(&mut self, ignore: bool) {
+        self.shared.lock().ignore_disconnect = ignore;
+    }
+
+    /// Sets the callback run when the action fails after commit (Rails' `on_error`, E-02). It
+    /// receives the error (Rails passes nothing) and a [`Tail`] for the last bytes of the
+    /// stream, an SSE `event: error` say. If it fails, both errors are logged. It also runs
+    /// when the action ends with a disconnect error, with nowhere left to write. Replaces any
+    /// earlier callback.
+    ///
+    /// ```
+    /// # fn f(stream: &mut live_runtime::LiveStream) {
+    /// stream.on_error(|error, tail| {
+    ///     tail.write(format!("event: error\ndata: {}\n\n", error.status_code()));
+    ///     Ok(())
+    /// });
+    /// # }
+    /// ```
+    pub fn on_error<F>(&mut self, callback: F)
+    where
+        F: FnOnce(&Error, &mut Tail) -> Result + Send + 'static,
+    {
+        self.shared.lock().on_error = Some(Box::new(callback));
+    }
+}
+
+impl Drop for LiveStream {
+    fn drop(&mut self) {
+        // Uncommitted, the end of the action decides (an error then still becomes its own
+        // response); committed, dropping the stream ends it.
+        if self.shared.is_committed() {
+            self.shared.close();
+        }
+    }
+}
+
+impl fmt::Debug for LiveStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LiveStream")
+            .field("closed", &self.is_closed())
+            .field("connected", &self.is_connected())
+            .finish()
+    }
+}
+
+/// The last bytes of a stream whose action failed after commit, written by the
+/// [`on_error`](LiveStream::on_error) callback. They are sent even when the buffer is full.
+#[derive(Debug, Default)]
+pub struct Tail {
+    pub(crate) chunks: Vec<Bytes>,
+}
+
+impl Tail {
+    /// Appends a chunk; returns its length.
+    pub fn write(&mut self, chunk: impl Into<Bytes>) -> usize {
+        let chunk = chunk.into();
+        let len = chunk.len();
+        self.chunks.push(chunk);
+        len
+    }
+
+    /// Appends `line` and a `\n` unless it ends with one; returns the bytes appended.
+    pub fn writeln(&mut self, line: impl Into<Bytes>) -> usize {
+        self.write(with_newline(line.into()))
+    }
+}
+
+fn with_newline(line: Bytes) -> Bytes {
+    if line.ends_with(b"\n") {
+        return line;
+    }
+    let mut out = BytesMut::with_capacity(line.len() + 1);
+    out.put_slice(&line);
+    out.put_u8(b'\n');
+    out.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newline_added_only_when_missing() {
+        assert_eq!(with_newline(Bytes::from_static(b"hello\n")), "hello\n");
+        assert_eq!(with_newline(Bytes::from_static(b"world")), "world\n");
+        assert_eq!(with_newline(Bytes::new()), "\n");
+    }
+}
