@@ -8,10 +8,10 @@
 
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::Query;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use live_runtime::prelude::*;
 use serde::Deserialize;
 
@@ -56,8 +56,7 @@ fn app() -> Router {
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());

@@ -82,7 +82,10 @@ impl Shared {
     fn commit_stream(state: &mut State) {
         if let Some(commit) = state.commit.take() {
             let head = state.head.take().unwrap_or_default();
-            if commit.send(Committed::Stream(head.into_stream_parts())).is_err() {
+            if commit
+                .send(Committed::Stream(head.into_stream_parts()))
+                .is_err()
+            {
                 // The handler is gone: the client left before the response was committed.
                 state.disconnected = true;
             }
@@ -174,7 +177,9 @@ impl Shared {
         if state.closed || state.disconnected || chunks.is_empty() {
             return;
         }
-        state.queue.extend(chunks.into_iter().filter(|c| !c.is_empty()));
+        state
+            .queue
+            .extend(chunks.into_iter().filter(|c| !c.is_empty()));
         if let Some(reader) = state.reader.take() {
             drop(state);
             reader.wake();
@@ -341,7 +346,8 @@ mod tests {
 
     #[test]
     fn coalesce_joins_up_to_the_limit() {
-        let mut queue: VecDeque<Bytes> = [&b"bb"[..], b"cc", b"dddd"].map(Bytes::from_static).into();
+        let mut queue: VecDeque<Bytes> =
+            [&b"bb"[..], b"cc", b"dddd"].map(Bytes::from_static).into();
         let frame = coalesce(Bytes::from_static(b"aa"), &mut queue, 6);
         assert_eq!(frame, "aabbcc");
         assert_eq!(queue, ["dddd"]);

@@ -176,6 +176,12 @@ mod tests {
         assert_eq!(resolved.capacity, usize::MAX);
         assert_eq!(resolved.write_timeout, None);
         assert_eq!(resolved.coalesce_bytes, 64 * 1024);
-        assert_eq!(LiveConfig::new().buffer(Buffer::Chunks(0)).resolve().capacity, 1);
+        assert_eq!(
+            LiveConfig::new()
+                .buffer(Buffer::Chunks(0))
+                .resolve()
+                .capacity,
+            1
+        );
     }
 }

@@ -225,11 +225,12 @@ mod tests {
     async fn inherit_clones_minus_excluded_into_a_spawned_task() {
         let excluded = COUNT.id();
         let handle = NAME.scope("req".into(), async {
-            COUNT.scope(1, async {
-                let context = Context::inherit(|key| key == excluded);
-                tokio::spawn(context.scope(async { (NAME.get(), COUNT.get()) }))
-            })
-            .await
+            COUNT
+                .scope(1, async {
+                    let context = Context::inherit(|key| key == excluded);
+                    tokio::spawn(context.scope(async { (NAME.get(), COUNT.get()) }))
+                })
+                .await
         });
         let seen = handle.await.await.unwrap();
         assert_eq!(seen, (Some("req".to_owned()), None));

@@ -60,7 +60,10 @@ impl Head {
             // their encoder's buffer fills, which breaks streaming (tower-http#292). They all
             // leave an already-encoded response alone, so a live stream says it is: as is.
             if !headers.contains_key(header::CONTENT_ENCODING) {
-                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("identity"));
+                headers.insert(
+                    header::CONTENT_ENCODING,
+                    HeaderValue::from_static("identity"),
+                );
             }
         }
         self.write_cookies();
@@ -128,12 +131,16 @@ impl Live {
     }
 
     fn head_mut(&mut self) -> &mut Head {
-        self.head.as_mut().expect("the head is only taken by methods that consume `self`")
+        self.head
+            .as_mut()
+            .expect("the head is only taken by methods that consume `self`")
     }
 
     /// The status sent at commit; `200 OK` unless set.
     pub fn status(&self) -> StatusCode {
-        self.head.as_ref().map_or(StatusCode::OK, |head| head.status)
+        self.head
+            .as_ref()
+            .map_or(StatusCode::OK, |head| head.status)
     }
 
     /// Sets the status sent at commit (L-10).
@@ -144,7 +151,11 @@ impl Live {
 
     /// The response headers so far.
     pub fn headers(&self) -> &HeaderMap {
-        &self.head.as_ref().expect("present until `self` is consumed").headers
+        &self
+            .head
+            .as_ref()
+            .expect("present until `self` is consumed")
+            .headers
     }
 
     /// The response headers, to change as you like before commit.
@@ -162,8 +173,12 @@ impl Live {
         V: TryInto<HeaderValue>,
         V::Error: Into<http::Error>,
     {
-        let name = name.try_into().map_err(|e| Error::invalid_header(e.into()))?;
-        let value = value.try_into().map_err(|e| Error::invalid_header(e.into()))?;
+        let name = name
+            .try_into()
+            .map_err(|e| Error::invalid_header(e.into()))?;
+        let value = value
+            .try_into()
+            .map_err(|e| Error::invalid_header(e.into()))?;
         self.head_mut().headers.insert(name, value);
         Ok(self)
     }
@@ -200,10 +215,16 @@ impl Live {
     /// `Err` with [`ErrorKind::InvalidHeader`](crate::ErrorKind::InvalidHeader) if `etag` has a
     /// character an entity tag cannot hold (`"`, a control character, a space).
     pub fn stale(&mut self, etag: &str) -> Result<bool> {
-        if !etag.bytes().all(|b| b == b'!' || (b'#'..=b'~').contains(&b) || b >= 0x80) {
-            return Err(Error::invalid_header(format!("invalid entity tag {etag:?}")));
+        if !etag
+            .bytes()
+            .all(|b| b == b'!' || (b'#'..=b'~').contains(&b) || b >= 0x80)
+        {
+            return Err(Error::invalid_header(format!(
+                "invalid entity tag {etag:?}"
+            )));
         }
-        let value = HeaderValue::try_from(format!("W/\"{etag}\"")).map_err(Error::invalid_header)?;
+        let value =
+            HeaderValue::try_from(format!("W/\"{etag}\"")).map_err(Error::invalid_header)?;
         self.head_mut().headers.insert(header::ETAG, value);
         let fresh = self
             .request
@@ -282,7 +303,9 @@ impl Drop for Live {
 
 impl std::fmt::Debug for Live {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Live").field("head", &self.head).finish_non_exhaustive()
+        f.debug_struct("Live")
+            .field("head", &self.head)
+            .finish_non_exhaustive()
     }
 }
 
@@ -307,14 +330,21 @@ mod tests {
     fn stream_defaults_follow_rails() {
         let parts = Head::default().into_stream_parts();
         assert_eq!(parts.headers[header::CACHE_CONTROL], "no-cache");
-        assert_eq!(parts.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(
+            parts.headers[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
         assert!(!parts.headers.contains_key(header::CONTENT_LENGTH));
 
         let mut head = Head::default();
-        head.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public"));
-        head.headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
         head.headers
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("public"));
+        head.headers
+            .insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
+        head.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
         let parts = head.into_stream_parts();
         assert_eq!(parts.headers[header::CACHE_CONTROL], "public");
         assert_eq!(parts.headers[header::CONTENT_TYPE], "text/event-stream");

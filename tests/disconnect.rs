@@ -1,0 +1,258 @@
+//! Client disconnects and backpressure over real sockets: blocked writers released, ignored
+//! disconnects, idle disconnects noticed, write timeouts. Each test names the Rails reference
+//! it reproduces (`../shared/reference/rails-live.md`, sections 4, 5 and 8).
+
+mod support;
+
+use std::future::Future;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use live_runtime::prelude::*;
+use support::{Server, next_chunk, read_until, within};
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+
+/// What the action reports to the test.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    WriteFailed(ErrorKind),
+    OnError(ErrorKind),
+    Disconnected,
+    Connected(bool),
+    Done,
+}
+
+type Report = mpsc::UnboundedSender<Seen>;
+
+async fn serve<F, Fut>(
+    config: &'static LiveConfig,
+    action: F,
+) -> (Server, mpsc::UnboundedReceiver<Seen>)
+where
+    F: Fn(Live, Report) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = live_runtime::Result> + Send + 'static,
+{
+    let (report, seen) = mpsc::unbounded_channel();
+    let handler = move |request: LiveRequest| {
+        let action = action.clone();
+        let report = report.clone();
+        async move {
+            request
+                .with_config(config)
+                .spawn(move |live| action(live, report))
+                .await
+        }
+    };
+    let server = Server::start(Router::new().route("/t", get(handler))).await;
+    (server, seen)
+}
+
+async fn next(seen: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
+    within(seen.recv())
+        .await
+        .expect("the action ended without reporting")
+}
+
+static RAILS_BUFFER: LazyLock<LiveConfig> = LazyLock::new(|| {
+    LiveConfig::new()
+        .buffer(Buffer::Chunks(10))
+        .write_timeout(None)
+});
+
+/// Rails `test_abort_with_full_buffer` (B-01, D-01): a writer blocked on a full buffer is
+/// released when the client goes away, with `ClientDisconnected`, and `on_error` runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_with_full_buffer() {
+    let (server, mut seen) = serve(&RAILS_BUFFER, |live, report: Report| async move {
+        let mut stream = live.stream();
+        let on_error_report = report.clone();
+        stream.on_error(move |error, _tail| {
+            on_error_report.send(Seen::OnError(error.kind())).unwrap();
+            Ok(())
+        });
+        let chunk = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
+        loop {
+            if let Err(error) = stream.write(chunk.clone()).await {
+                report.send(Seen::WriteFailed(error.kind())).unwrap();
+                return Err(error);
+            }
+        }
+    })
+    .await;
+    // Read the head and a little of the body, then stop reading: the socket buffers and the
+    // 10-chunk queue fill up and the writer blocks. Then hang up.
+    let mut socket = support::raw(server.addr, "GET /t HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    read_until(&mut socket, "xxxx").await;
+    drop(socket);
+    assert_eq!(
+        next(&mut seen).await,
+        Seen::WriteFailed(ErrorKind::ClientDisconnected)
+    );
+    assert_eq!(
+        next(&mut seen).await,
+        Seen::OnError(ErrorKind::ClientDisconnected)
+    );
+}
+
+/// Rails `test_ignore_client_disconnect` (D-04): with ignore-disconnect, 15 writes after the
+/// client left are dropped, never block, and the action completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignore_client_disconnect() {
+    static CONFIG: LazyLock<LiveConfig> = LazyLock::new(LiveConfig::new);
+    let (server, mut seen) = serve(&CONFIG, |live, report: Report| async move {
+        let mut stream = live.stream();
+        stream.set_ignore_disconnect(true);
+        stream.write("first").await?;
+        stream.disconnected().await;
+        report.send(Seen::Disconnected).unwrap();
+        for _ in 0..15 {
+            stream.write("dropped").await?;
+        }
+        report.send(Seen::Connected(stream.is_connected())).unwrap();
+        report.send(Seen::Done).unwrap();
+        Ok(())
+    })
+    .await;
+    let mut response = server.get("/t").await;
+    assert_eq!(next_chunk(&mut response).await.unwrap(), "first");
+    drop(response);
+    assert_eq!(next(&mut seen).await, Seen::Disconnected);
+    assert_eq!(next(&mut seen).await, Seen::Connected(false));
+    assert_eq!(next(&mut seen).await, Seen::Done);
+}
+
+/// Rails `test_abort_terminates_a_reader_blocked_on_the_buffer` (L-18, D-07) and D-03: the
+/// client disconnects while the action is idle; the action notices without writing, and
+/// learns it within a bound this test prints (measured: see BENCHMARKS.md / the crate docs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_disconnect_is_noticed_without_a_write() {
+    static CONFIG: LazyLock<LiveConfig> = LazyLock::new(LiveConfig::new);
+    let (noticed_at, mut noticed) = mpsc::unbounded_channel();
+    let (server, mut seen) = serve(&CONFIG, move |live, report: Report| {
+        let noticed_at = noticed_at.clone();
+        async move {
+            let mut stream = live.stream();
+            stream.write("hello").await?;
+            // Idle: no write until the client is gone.
+            stream.disconnected().await;
+            noticed_at.send(Instant::now()).unwrap();
+            report.send(Seen::Connected(stream.is_connected())).unwrap();
+            let after = stream.write("late").await;
+            report
+                .send(Seen::WriteFailed(after.unwrap_err().kind()))
+                .unwrap();
+            Ok(())
+        }
+    })
+    .await;
+    let mut socket = support::raw(server.addr, "GET /t HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    read_until(&mut socket, "hello").await;
+    let closed_at = Instant::now();
+    drop(socket);
+    let at = within(noticed.recv()).await.unwrap();
+    eprintln!(
+        "idle disconnect noticed {:?} after the client closed",
+        at.duration_since(closed_at)
+    );
+    assert_eq!(next(&mut seen).await, Seen::Connected(false));
+    assert_eq!(
+        next(&mut seen).await,
+        Seen::WriteFailed(ErrorKind::ClientDisconnected)
+    );
+}
+
+/// Rails `test_close_then_abort_still_terminates_the_reader`: after the action's own close,
+/// the client receives the whole body, and the action still learns when the connection ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_then_client_leaves() {
+    static CONFIG: LazyLock<LiveConfig> = LazyLock::new(LiveConfig::new);
+    let (server, mut seen) = serve(&CONFIG, |live, report: Report| async move {
+        let mut stream = live.stream();
+        stream.write("hello").await?;
+        stream.close();
+        stream.disconnected().await;
+        report.send(Seen::Disconnected).unwrap();
+        report
+            .send(Seen::WriteFailed(
+                stream.write("x").await.unwrap_err().kind(),
+            ))
+            .unwrap();
+        Ok(())
+    })
+    .await;
+    let response = server.get("/t").await;
+    assert_eq!(support::text(response).await, "hello");
+    assert_eq!(next(&mut seen).await, Seen::Disconnected);
+    // D-05: after its own close, a write is `Closed`, whatever the connection does.
+    assert_eq!(next(&mut seen).await, Seen::WriteFailed(ErrorKind::Closed));
+}
+
+/// B-02 (Puma's write timeout): a client that stays connected but stops reading ends the
+/// stream with `WriteTimeout` once the buffer stayed full past the timeout, and its
+/// connection is aborted instead of finished as if complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_timeout_aborts_a_stalled_client() {
+    static CONFIG: LazyLock<LiveConfig> = LazyLock::new(|| {
+        LiveConfig::new()
+            .buffer(Buffer::Chunks(2))
+            .write_timeout(Some(Duration::from_millis(200)))
+    });
+    let (server, mut seen) = serve(&CONFIG, |live, report: Report| async move {
+        let mut stream = live.stream();
+        let chunk = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
+        loop {
+            if let Err(error) = stream.write(chunk.clone()).await {
+                report.send(Seen::WriteFailed(error.kind())).unwrap();
+                return Err(error);
+            }
+        }
+    })
+    .await;
+    let mut socket = support::raw(server.addr, "GET /t HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    read_until(&mut socket, "xxxx").await;
+    // Stop reading; the writer fills everything and times out.
+    assert_eq!(
+        next(&mut seen).await,
+        Seen::WriteFailed(ErrorKind::WriteTimeout)
+    );
+    // The server aborts the connection: reading on finds an end without the final chunk.
+    let mut rest = Vec::new();
+    let _ = within(socket.read_to_end(&mut rest)).await;
+    assert!(
+        !rest.ends_with(b"0\r\n\r\n"),
+        "the stream must not look complete"
+    );
+}
+
+/// A write to a client that left before the response was committed fails too: the handler
+/// was dropped with its body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_gone_before_commit() {
+    static CONFIG: LazyLock<LiveConfig> = LazyLock::new(LiveConfig::new);
+    let (started_tx, mut started) = mpsc::unbounded_channel::<()>();
+    let (server, mut seen) = serve(&CONFIG, move |live, report: Report| {
+        let started_tx = started_tx.clone();
+        async move {
+            let mut stream = live.stream();
+            started_tx.send(()).unwrap();
+            stream.disconnected().await;
+            report
+                .send(Seen::WriteFailed(
+                    stream.write("x").await.unwrap_err().kind(),
+                ))
+                .unwrap();
+            Ok(())
+        }
+    })
+    .await;
+    let socket = support::raw(server.addr, "GET /t HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    within(started.recv()).await.unwrap();
+    drop(socket);
+    assert_eq!(
+        next(&mut seen).await,
+        Seen::WriteFailed(ErrorKind::ClientDisconnected)
+    );
+}
