@@ -1,9 +1,11 @@
 //! Running a live action: spawned with the request's task-locals and tracing span, answered
 //! as soon as it commits, closed however it ends.
 
+use std::cell::Cell;
 use std::convert::Infallible;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -137,7 +139,18 @@ impl LiveRequest {
             async move {
                 let _alive = Counted::new(&stats::LIVE_ACTIONS);
                 let _guard = CloseGuard(shared.clone());
-                let result = match AssertUnwindSafe(action(live)).catch_unwind().await {
+                let mut action = pin!(action(live));
+                let polled = poll_fn(|cx| {
+                    let polling = Polling::enter(&shared);
+                    let poll = action.as_mut().poll(cx);
+                    drop(polling);
+                    if poll.is_pending() && shared.take_dropped() {
+                        // The action dropped its stream and goes on without it: end it now.
+                        shared.close();
+                    }
+                    poll
+                });
+                let result = match AssertUnwindSafe(polled).catch_unwind().await {
                     Ok(output) => output.into_result(),
                     Err(panic) => Err(Error::panic(&*panic)),
                 };
@@ -154,6 +167,33 @@ impl LiveRequest {
             Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
         }
     }
+}
+
+thread_local! {
+    /// The stream state of the action being polled on this thread, by address.
+    static POLLING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Marks `shared` as the action being polled on this thread, until dropped.
+struct Polling(usize);
+
+impl Polling {
+    fn enter(shared: &Arc<Shared>) -> Self {
+        Polling(POLLING.replace(Arc::as_ptr(shared).addr()))
+    }
+}
+
+impl Drop for Polling {
+    fn drop(&mut self) {
+        POLLING.set(self.0);
+    }
+}
+
+/// Whether the action that owns `shared` is being polled right now, on this thread: a stream
+/// dropped then is dropped by the action itself, maybe on its way out with an error, so its
+/// close waits until the poll is over and `on_error` has had its say.
+pub(crate) fn in_action_poll(shared: &Arc<Shared>) -> bool {
+    POLLING.get() == Arc::as_ptr(shared).addr()
 }
 
 /// Ends the stream if the action task is dropped before it could (runtime shutdown, abort).

@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -27,6 +28,8 @@ pub(crate) struct Shared {
     room: Notify,
     /// Wakes `disconnected()` futures.
     gone: Notify,
+    /// The action dropped its committed stream during its poll; closed after that poll.
+    dropped: AtomicBool,
     pub(crate) settings: Resolved,
 }
 
@@ -67,6 +70,7 @@ impl Shared {
             }),
             room: Notify::new(),
             gone: Notify::new(),
+            dropped: AtomicBool::new(false),
             settings,
         };
         (Arc::new(shared), committed)
@@ -196,6 +200,15 @@ impl Shared {
         if let Some(reader) = reader {
             reader.wake();
         }
+    }
+
+    pub(crate) fn mark_dropped(&self) {
+        self.dropped.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the action dropped its stream since the last call.
+    pub(crate) fn take_dropped(&self) -> bool {
+        self.dropped.load(Ordering::Relaxed) && self.dropped.swap(false, Ordering::Relaxed)
     }
 
     /// Ends the stream without committing: the action task was cancelled before it could

@@ -42,8 +42,11 @@ pub enum ErrorKind {
 /// [`Error::with_response`].
 ///
 /// Like `anyhow::Error`, this type does not implement `std::error::Error` itself, which is what
-/// lets every error type convert into it.
-pub struct Error {
+/// lets every error type convert into it. It is one pointer wide, so a `Result` of the write
+/// path stays small.
+pub struct Error(Box<Inner>);
+
+struct Inner {
     kind: ErrorKind,
     message: Option<Box<str>>,
     source: Option<BoxError>,
@@ -53,13 +56,13 @@ pub struct Error {
 
 impl Error {
     fn of(kind: ErrorKind) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             message: None,
             source: None,
             status: StatusCode::INTERNAL_SERVER_ERROR,
             response: None,
-        }
+        }))
     }
 
     pub(crate) fn closed() -> Self {
@@ -75,10 +78,7 @@ impl Error {
     }
 
     pub(crate) fn invalid_header(source: impl Into<BoxError>) -> Self {
-        Error {
-            source: Some(source.into()),
-            ..Self::of(ErrorKind::InvalidHeader)
-        }
+        Self::of(ErrorKind::InvalidHeader).with_source(source)
     }
 
     pub(crate) fn panic(payload: &(dyn std::any::Any + Send)) -> Self {
@@ -87,49 +87,41 @@ impl Error {
             .map(|s| (*s).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "non-string panic payload".to_owned());
-        Error {
-            message: Some(text.into()),
-            ..Self::of(ErrorKind::Panic)
-        }
+        let mut error = Self::of(ErrorKind::Panic);
+        error.0.message = Some(text.into());
+        error
     }
 
     /// Wraps any error; the response, if it comes before commit, is a generic `500`.
     pub fn new(error: impl Into<BoxError>) -> Self {
-        Error {
-            source: Some(error.into()),
-            ..Self::of(ErrorKind::Action)
-        }
+        Self::of(ErrorKind::Action).with_source(error)
     }
 
     /// An error with a message only; the response, if it comes before commit, is a generic `500`.
     pub fn msg(message: impl fmt::Display) -> Self {
-        Error {
-            message: Some(message.to_string().into()),
-            ..Self::of(ErrorKind::Action)
-        }
+        let mut error = Self::of(ErrorKind::Action);
+        error.0.message = Some(message.to_string().into());
+        error
     }
 
     /// An error that answers with `status` (and its canonical reason as a plain-text body) if it
     /// happens before commit. `Error::status(StatusCode::BAD_REQUEST)` is Rails'
     /// `ActionController::BadRequest`.
     pub fn status(status: StatusCode) -> Self {
-        Error {
-            status,
-            ..Self::of(ErrorKind::Action)
-        }
+        Self::of(ErrorKind::Action).with_status(status)
     }
 
     /// Sets the status this error answers with before commit.
     #[must_use]
     pub fn with_status(mut self, status: StatusCode) -> Self {
-        self.status = status;
+        self.0.status = status;
         self
     }
 
     /// Attaches the cause, kept for logs and for [`source`](Self::source); never sent.
     #[must_use]
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.0.source = Some(source.into());
         self
     }
 
@@ -137,38 +129,38 @@ impl Error {
     #[must_use]
     pub fn with_response(mut self, response: impl IntoResponse) -> Self {
         let response = response.into_response();
-        self.status = response.status();
-        self.response = Some(response);
+        self.0.status = response.status();
+        self.0.response = Some(response);
         self
     }
 
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// Whether the client is gone ([`ClientDisconnected`](ErrorKind::ClientDisconnected) or
     /// [`WriteTimeout`](ErrorKind::WriteTimeout)): the usual way a stream ends, not a failure.
     pub fn is_disconnect(&self) -> bool {
         matches!(
-            self.kind,
+            self.0.kind,
             ErrorKind::ClientDisconnected | ErrorKind::WriteTimeout
         )
     }
 
     /// The status this error answers with if it happens before commit.
     pub fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The wrapped error, if any.
     pub fn source(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
-        self.source.as_deref()
+        self.0.source.as_deref()
     }
 
     /// Downcasts the wrapped error.
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
-        self.source.as_deref()?.downcast_ref()
+        self.0.source.as_deref()?.downcast_ref()
     }
 }
 
@@ -180,7 +172,8 @@ impl<E: StdError + Send + Sync + 'static> From<E> for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
+        let this = &*self.0;
+        let what = match this.kind {
             ErrorKind::Closed => "write to a closed stream",
             ErrorKind::ClientDisconnected => "client disconnected",
             ErrorKind::WriteTimeout => "client stopped reading: write timed out",
@@ -193,19 +186,19 @@ impl fmt::Display for Error {
             f.write_str(what)?;
             sep = ": ";
         }
-        if let Some(message) = &self.message {
+        if let Some(message) = &this.message {
             write!(f, "{sep}{message}")?;
             sep = ": ";
         }
-        if let Some(source) = &self.source {
+        if let Some(source) = &this.source {
             write!(f, "{sep}{source}")?;
             let mut cause = source.source();
             while let Some(inner) = cause {
                 write!(f, ": {inner}")?;
                 cause = inner.source();
             }
-        } else if what.is_empty() && self.message.is_none() {
-            write!(f, "{}", self.status)?;
+        } else if what.is_empty() && this.message.is_none() {
+            write!(f, "{}", this.status)?;
         }
         Ok(())
     }
@@ -213,11 +206,12 @@ impl fmt::Display for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let this = &*self.0;
         f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("status", &self.status)
-            .field("message", &self.message)
-            .field("source", &self.source)
+            .field("kind", &this.kind)
+            .field("status", &this.status)
+            .field("message", &this.message)
+            .field("source", &this.source)
             .finish_non_exhaustive()
     }
 }
@@ -226,12 +220,13 @@ impl fmt::Debug for Error {
 /// its canonical reason. The error's own text is never sent.
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if let Some(response) = self.response {
+        let this = *self.0;
+        if let Some(response) = this.response {
             return response;
         }
-        let reason = self.status.canonical_reason().unwrap_or("Error");
+        let reason = this.status.canonical_reason().unwrap_or("Error");
         (
-            self.status,
+            this.status,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             reason,
         )
@@ -263,6 +258,11 @@ mod tests {
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let response = Error::status(StatusCode::BAD_REQUEST).into_response();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn one_pointer_wide() {
+        assert_eq!(size_of::<Error>(), size_of::<usize>());
     }
 
     #[test]

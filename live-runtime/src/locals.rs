@@ -84,9 +84,10 @@ impl<T: 'static> LocalKey<T> {
 }
 
 impl<T: Clone + Send + Sync + 'static> LocalKey<T> {
-    /// Runs `future` with this key set to `value`, on top of whatever the current scope holds.
-    pub fn scope<F: Future>(&'static self, value: T, future: F) -> impl Future<Output = F::Output> {
-        CONTEXT.scope(self.extended(value), future)
+    /// Runs `future` with this key set to `value`, on top of whatever the scope it runs in
+    /// holds (read when it is first polled, so scopes built inside out still nest).
+    pub async fn scope<F: Future>(&'static self, value: T, future: F) -> F::Output {
+        CONTEXT.scope(self.extended(value), future).await
     }
 
     /// Runs `f` with this key set to `value`.
@@ -222,17 +223,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn scopes_built_inside_out_nest() {
+        // A middleware stack builds the innermost future first.
+        let inner = async { (NAME.get(), COUNT.get()) };
+        let wrapped = NAME.scope("name".into(), COUNT.scope(3, inner));
+        assert_eq!(wrapped.await, (Some("name".to_owned()), Some(3)));
+        let inner = async { (NAME.get(), COUNT.get()) };
+        let wrapped = COUNT.scope(4, NAME.scope("other".into(), inner));
+        assert_eq!(wrapped.await, (Some("other".to_owned()), Some(4)));
+    }
+
+    #[tokio::test]
     async fn inherit_clones_minus_excluded_into_a_spawned_task() {
         let excluded = COUNT.id();
-        let handle = NAME.scope("req".into(), async {
-            COUNT
-                .scope(1, async {
-                    let context = Context::inherit(|key| key == excluded);
-                    tokio::spawn(context.scope(async { (NAME.get(), COUNT.get()) }))
-                })
+        let in_request = COUNT.scope(1, async {
+            let context = Context::inherit(|key| key == excluded);
+            tokio::spawn(context.scope(async { (NAME.get(), COUNT.get()) }))
                 .await
+                .unwrap()
         });
-        let seen = handle.await.await.unwrap();
+        let seen = NAME.scope("req".into(), in_request).await;
         assert_eq!(seen, (Some("req".to_owned()), None));
     }
 

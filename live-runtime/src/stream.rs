@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use crate::action;
 use crate::channel::Shared;
 use crate::error::{Error, Result};
 
@@ -127,8 +128,15 @@ impl LiveStream {
 impl Drop for LiveStream {
     fn drop(&mut self) {
         // Uncommitted, the end of the action decides (an error then still becomes its own
-        // response); committed, dropping the stream ends it.
-        if self.shared.is_committed() {
+        // response). Committed, dropping the stream ends it: at once when it happens outside
+        // the action (in a task the stream was moved to), else when the action's current poll
+        // is over, so an action returning an error still gets its `on_error` tail out.
+        if !self.shared.is_committed() {
+            return;
+        }
+        if action::in_action_poll(&self.shared) {
+            self.shared.mark_dropped();
+        } else {
             self.shared.close();
         }
     }

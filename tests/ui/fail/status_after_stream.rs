@@ -1,0 +1,13 @@
+// Test: the status cannot change once the stream is taken either (L-10, L-11).
+use live_runtime::prelude::*;
+
+async fn action(mut live: Live) -> live_runtime::Result {
+    let stream = live.stream();
+    live.set_status(StatusCode::CREATED);
+    drop(stream);
+    Ok(())
+}
+
+fn main() {
+    let _ = action;
+}
