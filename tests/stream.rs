@@ -509,3 +509,39 @@ async fn compression_still_applies_to_ordinary_responses() {
     .unwrap();
     assert_eq!(header(&response, "content-encoding"), Some("gzip"));
 }
+
+/// Coalescing (B-01, surpassed): when the writer is ahead of the client, the chunks already
+/// queued go out together, one body frame for many writes, and nothing is lost or reordered.
+/// On one thread, so the 100 writes are all queued before hyper polls the body again.
+#[tokio::test]
+async fn queued_chunks_go_out_in_one_frame() {
+    static UNBOUNDED: LazyLock<LiveConfig> =
+        LazyLock::new(|| LiveConfig::new().buffer(Buffer::Unbounded));
+    let (release, latch) = latch();
+    let server = serve_with(&UNBOUNDED, move |live: Live| {
+        let latch = latch.clone();
+        async move {
+            let mut stream = live.stream();
+            stream.write("first;").await?;
+            // Everything below is queued while the client has not read past "first;".
+            wait(&latch).await;
+            for n in 0..100 {
+                stream.write(format!("{n};")).await?;
+            }
+            Ok(())
+        }
+    })
+    .await;
+    let mut response = server.get("/t").await;
+    assert_eq!(next_chunk(&mut response).await.unwrap(), "first;");
+    release.send(()).unwrap();
+    let mut frames = 0;
+    let mut body = String::new();
+    while let Some(chunk) = next_chunk(&mut response).await {
+        frames += 1;
+        body.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let expected: String = (0..100).map(|n| format!("{n};")).collect();
+    assert_eq!(body, expected);
+    assert_eq!(frames, 1, "100 queued writes, one frame");
+}
