@@ -8,15 +8,13 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::Query;
-use axum::response::Response;
-use axum::routing::get;
 use live_runtime::prelude::*;
 use serde::Deserialize;
 
+/// `?n=100&interval_ms=1000`
 #[derive(Debug, Deserialize)]
-struct Params {
+pub struct Params {
     #[serde(default = "default_n")]
     n: u32,
     #[serde(default = "default_interval")]
@@ -31,25 +29,28 @@ fn default_interval() -> u64 {
     1000
 }
 
-/// Rails' `MyController#stream`, without the `ensure close`: the end of the action closes.
-async fn stream(Query(params): Query<Params>, request: LiveRequest) -> Response {
-    request
-        .spawn(move |mut live: Live| async move {
-            live.set_content_type("text/event-stream")?;
-            let mut stream = live.stream();
-            for i in 0..params.n {
-                if i > 0 {
-                    tokio::time::sleep(Duration::from_millis(params.interval_ms)).await;
-                }
-                stream.write("hello world\n").await?;
-            }
-            Ok::<_, Error>(())
-        })
-        .await
-}
+/// The seeds' `MyController`, at `/hello`.
+pub struct HelloController;
 
-fn app() -> Router {
-    Router::new().route("/hello/stream", get(stream))
+#[live_controller]
+impl HelloController {
+    /// `GET /hello/stream`: Rails' `MyController#stream`, without the `ensure close`: the end
+    /// of the action closes.
+    pub async fn stream(
+        &self,
+        Query(params): Query<Params>,
+        mut live: Live,
+    ) -> live_runtime::Result {
+        live.set_content_type("text/event-stream")?;
+        let mut stream = live.stream();
+        for i in 0..params.n {
+            if i > 0 {
+                tokio::time::sleep(Duration::from_millis(params.interval_ms)).await;
+            }
+            stream.write("hello world\n").await?;
+        }
+        Ok(())
+    }
 }
 
 #[tokio::main]
@@ -62,8 +63,8 @@ async fn main() -> std::io::Result<()> {
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
     println!("hello: listening on http://{}", listener.local_addr()?);
-    println!("  GET /hello/stream?n=100&interval_ms=1000");
-    axum::serve(listener, app())
+    print!("{}", RouteTable::new().controller::<HelloController>());
+    axum::serve(listener, HelloController.into_router())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

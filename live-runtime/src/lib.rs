@@ -68,9 +68,130 @@ mod channel;
 pub mod config;
 mod error;
 pub mod locals;
+mod macro_support;
 mod response;
+pub mod routing;
 mod stats;
 mod stream;
+
+/// Turns the `pub` methods of an inherent `impl` block into axum routes, each run as a live
+/// action.
+///
+/// ```
+/// use live_runtime::prelude::*;
+/// use axum::extract::{Path, Query};
+///
+/// #[derive(Default)]
+/// pub struct StocksController;
+///
+/// #[live_controller]                       // base path `/stocks`, from the type name
+/// impl StocksController {
+///     /// `GET /stocks`: an ordinary action, any axum response.
+///     pub async fn index(&self) -> &'static str {
+///         "stocks"
+///     }
+///
+///     /// `GET /stocks/{id}`: a live action streams as it goes.
+///     pub async fn show(&self, Path(id): Path<u32>, live: Live) -> live_runtime::Result {
+///         let mut stream = live.stream();
+///         stream.writeln(format!("stock {id}")).await?;
+///         Ok(())
+///     }                                    // the stream ends with the action
+///
+///     /// `POST /stocks/refresh`, by attribute.
+///     #[post("/refresh")]
+///     pub async fn refresh(&self) -> StatusCode {
+///         StatusCode::ACCEPTED
+///     }
+///
+///     fn helper(&self) {}                  // not `pub`: a helper, not an action
+/// }
+///
+/// let app: axum::Router = StocksController.into_router();
+/// print!("{}", RouteTable::new().controller::<StocksController>());
+/// ```
+///
+/// # The impl block
+///
+/// Each `pub async fn` taking `&self` is an action; every other method is left alone (Rails:
+/// private methods are not actions). The impl block is emitted as written, plus an impl of
+/// [`Controller`](routing::Controller): `ROUTES`, the route table as data, and
+/// `into_router(self) -> axum::Router`, which shares the controller between requests as
+/// `Arc<Self>`.
+///
+/// # Routes
+///
+/// The base path is the type name without `Controller`, in snake case (`StocksController` ->
+/// `/stocks`, `ChatRoomsController` -> `/chat_rooms`), unless `path = "..."` says otherwise.
+/// An action's route comes from its name, as Rails' resources:
+///
+/// | action | method | path |
+/// |---|---|---|
+/// | `index` | GET | `/` |
+/// | `show` | GET | `/{id}` |
+/// | `new` | GET | `/new` |
+/// | `create` | POST | `/` |
+/// | `edit` | GET | `/{id}/edit` |
+/// | `update` | PATCH and PUT | `/{id}` |
+/// | `destroy` | DELETE | `/{id}` |
+/// | any other | GET | `/<name>` |
+///
+/// A route attribute replaces the derived route, relative to the base path: `#[get("/p")]`,
+/// `#[post("/p")]`, `#[put("/p")]`, `#[patch("/p")]`, `#[delete("/p")]`, or `#[route(method =
+/// "HEAD", path = "/p")]` for any method. Several attributes give an action several routes.
+/// Paths use axum's syntax: `{name}` for a parameter, `{*rest}` for the rest of the path.
+/// A request with the wrong method gets `405 Method Not Allowed`.
+///
+/// # Arguments
+///
+/// After `&self`, an action takes axum extractors (`Path`, `Query`, `HeaderMap`, `Json`, ...;
+/// at most one that reads the body, and last) and at most one [`Live`]. With `Live` the action
+/// is live: it runs in a spawned task with the request's task-locals (see
+/// [`task_local!`]) and returns `()` or [`Result`]. Without it, it is an ordinary action and
+/// returns any `IntoResponse`.
+///
+/// # Controller settings
+///
+/// `#[live_controller(path = "/api/stocks", buffer = 32, write_timeout_ms = 5000,
+/// coalesce_bytes = 65536, html_error_snippet, exclude_locals(TENANT, DB_STACK))]`, each
+/// optional, falling back to the global [`LiveConfig`]:
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `path = "/p"` | the base path |
+/// | `buffer = N` or `buffer = unbounded` | chunks a stream may queue ([`config::Buffer`]) |
+/// | `write_timeout_ms = N` or `= none` | how long a write may wait for a stalled client |
+/// | `coalesce_bytes = N` | the most bytes sent as one frame when the writer is ahead |
+/// | `html_error_snippet` (`= false` to turn off) | Rails' `/500.html` script after a late error |
+/// | `exclude_locals(A, B)` | task-locals not copied into this controller's actions |
+///
+/// # Compile errors
+///
+/// Every mistake is reported at your own tokens, all mistakes of an impl block at once, and
+/// the impl block is still emitted, so nothing else breaks because of them:
+///
+/// - **not an impl block / a trait impl / a generic impl**: the macro only reads inherent,
+///   non-generic impl blocks of a named type, whose routes are fixed at compile time.
+/// - **not `async`, generic, `const`, `unsafe` or `extern` action**: an action is a plain
+///   `pub async fn`.
+/// - **`&mut self`, `self` or no receiver**: actions share the controller, so they take
+///   `&self`; keep mutable state behind a `Mutex` or atomics.
+/// - **an argument that is not an extractor**, **a body extractor not last**, **two body
+///   extractors**: the error is at the argument's type and says which rule it breaks.
+/// - **two `Live` arguments**: there is one response.
+/// - **a borrowed argument** (`&str`, `Cow<'a, str>`): the action runs in a `'static` task.
+/// - **an action future that is not `Send`** (an `Rc` held across an `.await`): the error is at
+///   the action's name; live actions run on tokio's multi-threaded scheduler.
+/// - **a wrong return type**: a live action returns `()` or `live_runtime::Result`; an
+///   ordinary one an `IntoResponse`.
+/// - **unknown or repeated controller or route arguments**, **a route attribute without its
+///   path**, **a path that does not start with `/`, has an empty segment or an unbalanced
+///   `{`**: the error is at the argument.
+/// - **two actions on the same method and path**, or paths that differ only in parameter
+///   names: axum would refuse them when the app starts; here it is a compile error.
+/// - **a route attribute on a method that is not `pub`, or on a constant or type**: only
+///   `pub async fn` methods are actions.
+pub use live_macros::live_controller;
 
 pub use action::{ActionOutput, LiveRequest};
 pub use config::LiveConfig;
@@ -83,13 +204,21 @@ pub use stream::{LiveStream, Tail};
 /// Everything an application needs: `use live_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::config::{Buffer, LiveConfig};
-    pub use crate::{Cookie, Error, ErrorKind, Live, LiveRequest, LiveStream, Tail};
+    pub use crate::routing::{Controller, RouteTable};
+    pub use crate::{
+        Cookie, Error, ErrorKind, Live, LiveRequest, LiveStream, Tail, live_controller,
+    };
     pub use http::{StatusCode, header};
 }
 
 /// Not public API: the paths the `#[live_controller]` macro emits.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::macro_support::*;
+    pub use crate::routing::{Controller, Route};
+    pub use crate::{LiveConfig, LiveRequest, config::Buffer};
     pub use ::axum;
-    pub use ::tokio;
+    pub use ::core::{future::Future, marker::Send, result::Result};
+    pub use ::std::sync::{Arc, LazyLock};
+    pub use ::std::time::Duration;
 }

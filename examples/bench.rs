@@ -1,0 +1,714 @@
+//! Benchmarks a live action against hand-written axum over real loopback HTTP.
+//!
+//! 1. Throughput: one response of 200,000 small SSE events (`data: {"n":12345}\n\n`) written
+//!    as fast as possible, by a live action (`LiveStream::write`) and by two baselines that
+//!    feed a tokio `mpsc` channel of capacity 10 from a producer task: axum's `Sse` over a
+//!    stream of `Event`s, and `Body::from_stream` over a stream of `Bytes`. The server runs on
+//!    a 2-worker multi-thread runtime; the client (reqwest, reading with `chunk()`) runs on
+//!    its own thread and runtime. Rounds are interleaved; the median is reported.
+//! 2. Memory: 10,000 idle streams that got their first event and then wait. Each variant is
+//!    served by a fresh child process (this binary re-run as `serve-idle live|baseline`, same
+//!    allocator and runtime), so its `VmRSS` holds only the server side; the parent opens the
+//!    connections with raw TCP.
+//!
+//! Extra rows run the same live action with coalescing off, without the write timeout, and
+//! with a 64-chunk buffer, to show where its time goes. Results are in `BENCHMARKS.md`.
+//!
+//! ```sh
+//! cargo run --release --example bench            # full run, about 20 s on 2 cores
+//! cargo run --release --example bench -- --quick # a smoke test: small, noisy numbers
+//! ```
+
+use std::convert::Infallible;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::process::{Child, Command, Stdio};
+use std::sync::LazyLock;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use futures_util::Stream;
+use live_runtime::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::mpsc;
+
+type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The sizes of one run.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    events: usize,
+    rounds: usize,
+    idle_streams: usize,
+    memory_rounds: usize,
+}
+
+const FULL: Sizes = Sizes {
+    events: 200_000,
+    rounds: 5,
+    idle_streams: 10_000,
+    memory_rounds: 3,
+};
+
+const QUICK: Sizes = Sizes {
+    events: 20_000,
+    rounds: 3,
+    idle_streams: 1_000,
+    memory_rounds: 1,
+};
+
+/// Same capacity as live's default `Buffer::Chunks(10)`, so the baselines get no deeper queue.
+const CHANNEL_CAPACITY: usize = 10;
+
+/// Tokio's defaults, written out so that the parent's server and both children match.
+const SERVER_WORKERS: usize = 2;
+
+/// Rows of the extra analysis: the same live action with one cost removed at a time.
+static NO_COALESCE: LazyLock<LiveConfig> = LazyLock::new(|| LiveConfig::new().coalesce_bytes(0));
+static NO_TIMEOUT: LazyLock<LiveConfig> = LazyLock::new(|| LiveConfig::new().write_timeout(None));
+static CHUNKS_64: LazyLock<LiveConfig> =
+    LazyLock::new(|| LiveConfig::new().buffer(Buffer::Chunks(64)));
+static DEFAULT: LazyLock<LiveConfig> = LazyLock::new(LiveConfig::new);
+
+fn main() -> BoxResult<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // Both sides need an fd per connection; the soft limit is often 1024.
+    let nofile = rlimit::increase_nofile_limit(u64::MAX)?;
+    if args.first().map(String::as_str) == Some("serve-idle") {
+        return serve_idle(args.get(1).map_or("", String::as_str));
+    }
+    let sizes = if args.iter().any(|a| a == "--quick") {
+        QUICK
+    } else {
+        FULL
+    };
+    if nofile < sizes.idle_streams as u64 + 100 {
+        return Err(format!(
+            "fd limit {nofile} is too low for {} streams",
+            sizes.idle_streams
+        )
+        .into());
+    }
+    println!(
+        "live bench: {} events x {} rounds, {} idle streams; {} cpus",
+        sizes.events,
+        sizes.rounds,
+        sizes.idle_streams,
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+    let throughput = throughput(sizes)?;
+    let (mut live, mut baseline) = (Vec::new(), Vec::new());
+    for _ in 0..sizes.memory_rounds {
+        live.push(idle_memory("live", sizes.idle_streams)?);
+        baseline.push(idle_memory("baseline", sizes.idle_streams)?);
+    }
+    let memory = [median_memory(live), median_memory(baseline)];
+    print_tables(sizes, &throughput, &memory);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throughput
+
+/// One variant of the throughput test: a route and how it is shown.
+#[derive(Debug, Clone, Copy)]
+struct Variant {
+    name: &'static str,
+    path: &'static str,
+}
+
+const VARIANTS: [Variant; 6] = [
+    Variant {
+        name: "live (defaults)",
+        path: "/live",
+    },
+    Variant {
+        name: "live, coalesce_bytes(0)",
+        path: "/live-nocoalesce",
+    },
+    Variant {
+        name: "live, write_timeout(None)",
+        path: "/live-notimeout",
+    },
+    Variant {
+        name: "live, buffer(Chunks(64))",
+        path: "/live-chunks64",
+    },
+    Variant {
+        name: "baseline A: Sse + mpsc(10)",
+        path: "/sse",
+    },
+    Variant {
+        name: "baseline B: Body::from_stream + mpsc(10)",
+        path: "/body",
+    },
+];
+const LIVE: usize = 0;
+const SSE: usize = 4;
+const BODY: usize = 5;
+
+/// What one request measured.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    wall: Duration,
+    /// CPU time of the whole process (server and client) during the request.
+    process_cpu: Duration,
+    /// CPU time of the client's thread alone.
+    client_cpu: Duration,
+    /// Body chunks reqwest handed out: one per HTTP/1 chunk, so about one per body frame the
+    /// server sent. Fewer means coalesced events.
+    frames: usize,
+}
+
+/// The medians of one variant.
+#[derive(Debug, Clone, Copy)]
+struct Summary {
+    events_per_sec: f64,
+    /// The slowest and the fastest round.
+    range: (f64, f64),
+    wall: Duration,
+    server_cpu: Duration,
+    client_cpu: Duration,
+    frames: usize,
+}
+
+fn event_bytes(n: usize) -> Bytes {
+    Bytes::from(format!("data: {{\"n\":{n}}}\n\n"))
+}
+
+/// The same bytes as [`event_bytes`] once axum has framed it.
+fn sse_event(n: usize) -> Event {
+    Event::default().data(format!("{{\"n\":{n}}}"))
+}
+
+fn expected_len(events: usize) -> usize {
+    (0..events).map(|n| event_bytes(n).len()).sum()
+}
+
+fn throughput_app(events: usize) -> Router {
+    Router::new()
+        .route(
+            "/live",
+            get(move |request: LiveRequest| live_events(request, events, &DEFAULT)),
+        )
+        .route(
+            "/live-nocoalesce",
+            get(move |request: LiveRequest| live_events(request, events, &NO_COALESCE)),
+        )
+        .route(
+            "/live-notimeout",
+            get(move |request: LiveRequest| live_events(request, events, &NO_TIMEOUT)),
+        )
+        .route(
+            "/live-chunks64",
+            get(move |request: LiveRequest| live_events(request, events, &CHUNKS_64)),
+        )
+        .route("/sse", get(move || sse_events(events)))
+        .route("/body", get(move || body_events(events)))
+}
+
+async fn live_events(request: LiveRequest, events: usize, config: &'static LiveConfig) -> Response {
+    request
+        .with_config(config)
+        .spawn(move |mut live: Live| async move {
+            live.set_content_type("text/event-stream")?;
+            let mut stream = live.stream();
+            for n in 0..events {
+                stream.write(event_bytes(n)).await?;
+            }
+            Ok::<_, Error>(())
+        })
+        .await
+}
+
+/// The idiomatic hand-written SSE endpoint: a producer task feeds a bounded channel.
+async fn sse_events(events: usize) -> Response {
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tokio::spawn(async move {
+        for n in 0..events {
+            if tx.send(Ok::<_, Infallible>(sse_event(n))).await.is_err() {
+                return;
+            }
+        }
+    });
+    Sse::new(ReceiverStream(rx)).into_response()
+}
+
+async fn body_events(events: usize) -> Response {
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tokio::spawn(async move {
+        for n in 0..events {
+            if tx.send(Ok::<_, Infallible>(event_bytes(n))).await.is_err() {
+                return;
+            }
+        }
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(ReceiverStream(rx)))
+        .expect("static headers are valid")
+}
+
+/// `tokio_stream::wrappers::ReceiverStream`, without the dependency.
+struct ReceiverStream<T>(mpsc::Receiver<T>);
+
+impl<T> Stream for ReceiverStream<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.get_mut().0.poll_recv(cx)
+    }
+}
+
+fn throughput(sizes: Sizes) -> BoxResult<Vec<Summary>> {
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(SERVER_WORKERS)
+        .enable_all()
+        .build()?;
+    let listener = server_rt.block_on(TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    server_rt.spawn(async move {
+        axum::serve(listener, throughput_app(sizes.events))
+            .await
+            .expect("server failed");
+    });
+    // The client gets its own thread, so the server's two workers serve only the server.
+    let client = std::thread::spawn(move || -> BoxResult<Vec<Vec<Sample>>> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(run_rounds(addr, sizes))
+    });
+    let samples = client.join().map_err(|_| "client thread panicked")??;
+    server_rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(samples
+        .iter()
+        .map(|runs| summarize(runs, sizes.events))
+        .collect())
+}
+
+async fn run_rounds(addr: SocketAddr, sizes: Sizes) -> BoxResult<Vec<Vec<Sample>>> {
+    let client = reqwest::Client::builder().build()?;
+    let expected = expected_len(sizes.events);
+    // Warm-up: connections, allocator and the code paths of every variant.
+    for variant in VARIANTS {
+        fetch(&client, addr, variant.path, expected).await?;
+    }
+    let mut samples = vec![Vec::new(); VARIANTS.len()];
+    for round in 0..sizes.rounds {
+        // Interleaved so that a slow moment of the machine hits every variant alike.
+        for (i, variant) in VARIANTS.iter().enumerate() {
+            let sample = fetch(&client, addr, variant.path, expected).await?;
+            eprintln!(
+                "  round {} {:<42} {:>8.0} events/s",
+                round + 1,
+                variant.name,
+                sizes.events as f64 / sample.wall.as_secs_f64()
+            );
+            samples[i].push(sample);
+        }
+    }
+    Ok(samples)
+}
+
+/// One request, timed from send to the end of the body; checks that every byte arrived.
+async fn fetch(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    path: &str,
+    expected: usize,
+) -> BoxResult<Sample> {
+    let url = format!("http://{addr}{path}");
+    let cpu_before = (process_cpu()?, thread_cpu()?);
+    let start = Instant::now();
+    let mut response = client.get(&url).send().await?.error_for_status()?;
+    let (mut bytes, mut frames) = (0, 0);
+    while let Some(chunk) = response.chunk().await? {
+        bytes += chunk.len();
+        frames += 1;
+    }
+    let wall = start.elapsed();
+    let cpu_after = (process_cpu()?, thread_cpu()?);
+    if bytes != expected {
+        return Err(format!("{path}: got {bytes} bytes, expected {expected}").into());
+    }
+    Ok(Sample {
+        wall,
+        process_cpu: cpu_after.0.saturating_sub(cpu_before.0),
+        client_cpu: cpu_after.1.saturating_sub(cpu_before.1),
+        frames,
+    })
+}
+
+fn summarize(runs: &[Sample], events: usize) -> Summary {
+    let wall = median(runs.iter().map(|s| s.wall).collect());
+    let rate = |wall: Duration| events as f64 / wall.as_secs_f64();
+    let slowest = runs.iter().map(|s| s.wall).max().unwrap_or_default();
+    let fastest = runs.iter().map(|s| s.wall).min().unwrap_or_default();
+    Summary {
+        events_per_sec: rate(wall),
+        range: (rate(slowest), rate(fastest)),
+        wall,
+        server_cpu: median(
+            runs.iter()
+                .map(|s| s.process_cpu.saturating_sub(s.client_cpu))
+                .collect(),
+        ),
+        client_cpu: median(runs.iter().map(|s| s.client_cpu).collect()),
+        frames: median(runs.iter().map(|s| s.frames).collect()),
+    }
+}
+
+fn median<T: Ord + Copy>(mut values: Vec<T>) -> T {
+    values.sort_unstable();
+    values[values.len() / 2]
+}
+
+/// utime + stime of `/proc/<which>/stat`, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+fn cpu_time(which: &str) -> BoxResult<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{which}/stat"))?;
+    // The command name may hold spaces; the fields after it are space-separated.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .ok_or("malformed stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    Ok(Duration::from_millis(ticks * 10))
+}
+
+fn process_cpu() -> BoxResult<Duration> {
+    cpu_time("self")
+}
+
+fn thread_cpu() -> BoxResult<Duration> {
+    cpu_time("thread-self")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory of idle streams
+
+/// The child: serves `GET /idle` with one event and then holds the stream, until stdin closes.
+fn serve_idle(variant: &str) -> BoxResult<()> {
+    let app = match variant {
+        "live" => Router::new().route("/idle", get(live_idle)),
+        "baseline" => Router::new().route("/idle", get(sse_idle)),
+        other => return Err(format!("unknown variant {other:?}: live or baseline").into()),
+    };
+    // Lets the parent check that every live action and body ends once its client has left.
+    let app = app.route(
+        "/stats",
+        get(|| async {
+            let stats = live_runtime::stats();
+            format!("{} {}", stats.live_actions, stats.open_streams)
+        }),
+    );
+    // The parent closes our stdin (or dies): time to go.
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        std::process::exit(0);
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(SERVER_WORKERS)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        // `TcpListener::bind` listens with a backlog of 128; a burst of connections overflows
+        // it and each dropped SYN costs its client a one-second retransmit.
+        let socket = TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let listener = socket.listen(1024)?;
+        println!("port {}", listener.local_addr()?.port());
+        axum::serve(listener, app).await?;
+        Ok(())
+    })
+}
+
+async fn live_idle(request: LiveRequest) -> Response {
+    request
+        .spawn(|mut live: Live| async move {
+            live.set_content_type("text/event-stream")?;
+            let mut stream = live.stream();
+            stream.write(event_bytes(0)).await?;
+            // Idle until the client leaves, as a real feed between its events.
+            stream.disconnected().await;
+            Ok::<_, Error>(())
+        })
+        .await
+}
+
+/// The hand-written equivalent: a producer task that holds its sender until the client leaves.
+async fn sse_idle() -> Response {
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tokio::spawn(async move {
+        if tx.send(Ok::<_, Infallible>(sse_event(0))).await.is_ok() {
+            tx.closed().await;
+        }
+    });
+    Sse::new(ReceiverStream(rx)).into_response()
+}
+
+/// What one child measured.
+#[derive(Debug, Clone, Copy)]
+struct Memory {
+    variant: &'static str,
+    before_kib: u64,
+    after_kib: u64,
+    streams: usize,
+    drained: Drain,
+}
+
+/// Whether every live action and body ended once the clients had closed.
+#[derive(Debug, Clone, Copy)]
+enum Drain {
+    /// The baseline keeps no counts.
+    NotCounted,
+    /// All ended within this long.
+    After(Duration),
+    /// Some were still alive after [`DRAIN_PATIENCE`]: a leak.
+    Leaked,
+}
+
+const DRAIN_PATIENCE: Duration = Duration::from_secs(10);
+
+/// The round whose bytes per stream is the median.
+fn median_memory(mut rounds: Vec<Memory>) -> Memory {
+    rounds.sort_by(|a, b| a.bytes_per_stream().total_cmp(&b.bytes_per_stream()));
+    rounds[rounds.len() / 2]
+}
+
+impl Memory {
+    fn bytes_per_stream(&self) -> f64 {
+        (self.after_kib as f64 - self.before_kib as f64) * 1024.0 / self.streams as f64
+    }
+}
+
+/// Kills the child however the measurement ends.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn idle_memory(variant: &'static str, streams: usize) -> BoxResult<Memory> {
+    let mut child = ChildGuard(
+        Command::new(std::env::current_exe()?)
+            .args(["serve-idle", variant])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?,
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
+    let port: u16 = line
+        .trim()
+        .strip_prefix("port ")
+        .ok_or_else(|| format!("child said {line:?}"))?
+        .parse()?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let pid = child.0.id();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        // Warm-up: the runtime's threads, allocator arenas and buffers exist before "before".
+        drop(open_streams(addr, 200).await?);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before_kib = vm_rss_kib(pid)?;
+        let held = open_streams(addr, streams).await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let after_kib = vm_rss_kib(pid)?;
+        drop(held);
+        let drained = if variant == "live" {
+            drain_time(addr).await?
+        } else {
+            Drain::NotCounted
+        };
+        let memory = Memory {
+            variant,
+            before_kib,
+            after_kib,
+            streams,
+            drained,
+        };
+        eprintln!(
+            "  idle {variant:<8} {streams} streams: VmRSS {before_kib} -> {after_kib} KiB, \
+             {:.0} bytes/stream",
+            memory.bytes_per_stream(),
+        );
+        Ok(memory)
+    })
+}
+
+/// Opens `count` streams, each read up to the end of its first event, and keeps them open.
+async fn open_streams(addr: SocketAddr, count: usize) -> BoxResult<Vec<TcpStream>> {
+    // In batches well below the child's listen backlog (1024), so no SYN is dropped.
+    const BATCH: usize = 250;
+    let mut held = Vec::with_capacity(count);
+    while held.len() < count {
+        let batch = BATCH.min(count - held.len());
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..batch {
+            tasks.spawn(tokio::time::timeout(
+                Duration::from_secs(10),
+                first_event(addr),
+            ));
+        }
+        while let Some(joined) = tasks.join_next().await {
+            held.push(joined?.map_err(|_| "timed out waiting for the first event")??);
+        }
+    }
+    Ok(held)
+}
+
+async fn first_event(addr: SocketAddr) -> BoxResult<TcpStream> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream
+        .write_all(b"GET /idle HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await?;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    // The event is `data: ...\n\n`, inside one chunk of the chunked body.
+    while !seen
+        .windows(6)
+        .position(|w| w == b"data: ")
+        .is_some_and(|at| seen[at..].windows(2).any(|w| w == b"\n\n"))
+    {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Err("closed before the first event".into());
+        }
+        seen.extend_from_slice(&buf[..n]);
+    }
+    Ok(stream)
+}
+
+/// Polls the child's `/stats` until no live action or body is left.
+async fn drain_time(addr: SocketAddr) -> BoxResult<Drain> {
+    let start = Instant::now();
+    while start.elapsed() < DRAIN_PATIENCE {
+        let mut stream = TcpStream::connect(addr).await?;
+        stream
+            .write_all(b"GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        if response.ends_with("\r\n\r\n0 0") {
+            return Ok(Drain::After(start.elapsed()));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(Drain::Leaked)
+}
+
+fn vm_rss_kib(pid: u32) -> BoxResult<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .ok_or("no VmRSS")?;
+    Ok(line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+fn print_tables(sizes: Sizes, throughput: &[Summary], memory: &[Memory; 2]) {
+    println!();
+    println!(
+        "Throughput: one stream of {} events, median of {} interleaved rounds",
+        sizes.events, sizes.rounds
+    );
+    println!(
+        "| {:<42} | {:>10} | {:>17} | {:>8} | {:>10} | {:>10} | {:>9} | {:>6} | {:>6} |",
+        "variant",
+        "events/s",
+        "range (k/s)",
+        "wall ms",
+        "server cpu",
+        "client cpu",
+        "frames",
+        "vs A",
+        "vs B"
+    );
+    println!(
+        "|{:-<44}|{:->12}|{:->19}|{:->10}|{:->12}|{:->12}|{:->11}|{:->8}|{:->8}|",
+        "", "", "", "", "", "", "", "", ""
+    );
+    for (variant, s) in VARIANTS.iter().zip(throughput) {
+        println!(
+            "| {:<42} | {:>10.0} | {:>17} | {:>8.1} | {:>7} ms | {:>7} ms | {:>9} | {:>6.2} | {:>6.2} |",
+            variant.name,
+            s.events_per_sec,
+            format!("{:.0}-{:.0}", s.range.0 / 1e3, s.range.1 / 1e3),
+            s.wall.as_secs_f64() * 1e3,
+            s.server_cpu.as_millis(),
+            s.client_cpu.as_millis(),
+            s.frames,
+            s.events_per_sec / throughput[SSE].events_per_sec,
+            s.events_per_sec / throughput[BODY].events_per_sec,
+        );
+    }
+    let live = throughput[LIVE].events_per_sec;
+    let worst = live
+        / throughput[SSE]
+            .events_per_sec
+            .max(throughput[BODY].events_per_sec);
+    println!(
+        "target live/baseline >= 1.00: {:.2} against the faster baseline: {}",
+        worst,
+        if worst >= 1.0 { "met" } else { "MISSED" }
+    );
+
+    println!();
+    println!(
+        "Memory: {} idle streams, server child's VmRSS, median of {} rounds",
+        memory[0].streams, sizes.memory_rounds
+    );
+    println!(
+        "| {:<10} | {:>12} | {:>12} | {:>14} | {:>26} |",
+        "variant", "before KiB", "after KiB", "bytes/stream", "all ended after close in"
+    );
+    println!(
+        "|{:-<12}|{:->14}|{:->14}|{:->16}|{:->28}|",
+        "", "", "", "", ""
+    );
+    for m in memory {
+        let drained = match m.drained {
+            Drain::NotCounted => "n/a".to_owned(),
+            Drain::After(d) => format!("{d:.1?}"),
+            Drain::Leaked => format!("LEAK: some alive after {DRAIN_PATIENCE:?}"),
+        };
+        println!(
+            "| {:<10} | {:>12} | {:>12} | {:>14.0} | {:>26} |",
+            m.variant,
+            m.before_kib,
+            m.after_kib,
+            m.bytes_per_stream(),
+            drained
+        );
+    }
+    let diff = memory[0].bytes_per_stream() - memory[1].bytes_per_stream();
+    println!(
+        "target live - baseline <= 2048 bytes/stream: {diff:+.0}: {}",
+        if diff <= 2048.0 { "met" } else { "MISSED" }
+    );
+}

@@ -1,0 +1,317 @@
+//! The code `#[live_controller]` writes: the user's impl block as written (minus the route
+//! attributes), and an impl of `live_runtime::routing::Controller` whose router runs each
+//! action: extractors first, then, for a live action, a spawned task with the request's
+//! task-locals and the close guard, through `LiveRequest::spawn`.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::ItemImpl;
+use syn::spanned::Spanned;
+
+use crate::args::{BufferArg, ControllerArgs};
+use crate::errors::Errors;
+use crate::model::{self, Action, Controller};
+use crate::paths;
+
+const NOT_AN_IMPL: &str = "`#[live_controller]` goes on an inherent `impl` block: `#[live_controller] impl StocksController { ... }`";
+
+pub(crate) fn live_controller(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = ControllerArgs::parse(attr, &mut errors);
+    let mut item: ItemImpl = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(error) => {
+            // Not an impl block: say so at the item, and leave it as written.
+            let error = match syn::parse2::<syn::Item>(item.clone()) {
+                Ok(other) => syn::Error::new(item_span(&other), NOT_AN_IMPL),
+                Err(_) => error,
+            };
+            let error = error.to_compile_error();
+            return quote!(#error #item);
+        }
+    };
+    let base = args.path.as_ref().map(syn::LitStr::value);
+    let controller = model::read(&mut item, base, &mut errors);
+    let generated = match &controller {
+        Some(controller) if errors.is_empty() => generate(controller, &args),
+        // Keep the trait impl, so code using the controller does not add errors of its own.
+        Some(controller) => fallback(controller),
+        None => TokenStream::new(),
+    };
+    let errors = errors.to_compile_errors();
+    quote! {
+        #item
+        #generated
+        #errors
+    }
+}
+
+fn item_span(item: &syn::Item) -> Span {
+    use syn::Item;
+    match item {
+        Item::Fn(f) => f.sig.fn_token.span,
+        Item::Struct(s) => s.struct_token.span,
+        Item::Enum(e) => e.enum_token.span,
+        Item::Trait(t) => t.trait_token.span,
+        Item::Mod(m) => m.mod_token.span,
+        other => other.span(),
+    }
+}
+
+fn fallback(controller: &Controller) -> TokenStream {
+    let private = paths::private();
+    let axum = paths::axum();
+    let self_ty = &controller.self_ty;
+    quote! {
+        impl #private::Controller for #self_ty {
+            const ROUTES: &'static [#private::Route] = &[];
+            fn into_router(self) -> #axum::Router {
+                ::core::unreachable!("the controller did not compile")
+            }
+        }
+    }
+}
+
+fn generate(controller: &Controller, args: &ControllerArgs) -> TokenStream {
+    let private = paths::private();
+    let axum = paths::axum();
+    let self_ty = &controller.self_ty;
+    let name = &controller.name;
+
+    let route_entries = controller.actions.iter().flat_map(|action| {
+        let action_name = action.ident.to_string().trim_start_matches("r#").to_owned();
+        let private = &private;
+        action.routes.iter().map(move |route| {
+            let (method, path) = (&route.method, &route.path);
+            quote!(#private::Route { method: #method, path: #path, controller: #name, action: #action_name })
+        })
+    });
+
+    let handlers = controller.actions.iter().map(|action| {
+        let binding = handler_ident(action);
+        let handler = handler(action);
+        quote!(let #binding = #handler;)
+    });
+
+    // One `route` per path, every method of that path on it (axum refuses a path twice).
+    let mut paths: Vec<(&str, Vec<TokenStream>)> = Vec::new();
+    for action in &controller.actions {
+        let binding = handler_ident(action);
+        for route in &action.routes {
+            let filter = Ident::new(&route.method, Span::call_site());
+            let on = quote!(.on(#axum::routing::MethodFilter::#filter, ::core::clone::Clone::clone(&#binding)));
+            match paths.iter_mut().find(|(path, _)| *path == route.path) {
+                Some((_, methods)) => methods.push(on),
+                None => paths.push((&route.path, vec![on])),
+            }
+        }
+    }
+    let routes = paths.iter().map(
+        |(path, methods)| quote!(.route(#path, #axum::routing::MethodRouter::new() #(#methods)*)),
+    );
+
+    let config = config(args);
+    quote! {
+        impl #private::Controller for #self_ty {
+            const ROUTES: &'static [#private::Route] = &[#(#route_entries),*];
+
+            fn into_router(self) -> #axum::Router {
+                static __LIVE_CONFIG: #private::LazyLock<#private::LiveConfig> =
+                    #private::LazyLock::new(|| #config);
+                let __controller = #private::Arc::new(self);
+                #(#handlers)*
+                #axum::Router::new() #(#routes)*
+            }
+        }
+    }
+}
+
+fn handler_ident(action: &Action) -> Ident {
+    format_ident!(
+        "__live_{}",
+        action.ident.to_string().trim_start_matches("r#")
+    )
+}
+
+/// The controller's `LiveConfig`, each setting spanned at its argument.
+fn config(args: &ControllerArgs) -> TokenStream {
+    let private = paths::private();
+    let mut settings = Vec::new();
+    for local in &args.exclude_locals {
+        settings.push(quote_spanned!(local.span()=> .exclude_local(&#local)));
+    }
+    match &args.buffer {
+        Some(BufferArg::Chunks(n)) => {
+            settings.push(quote_spanned!(n.span()=> .buffer(#private::Buffer::Chunks(#n))))
+        }
+        Some(BufferArg::Unbounded(span)) => {
+            settings.push(quote_spanned!(*span=> .buffer(#private::Buffer::Unbounded)))
+        }
+        None => {}
+    }
+    match &args.write_timeout_ms {
+        Some(Some(ms)) => settings.push(quote!(.write_timeout(::core::option::Option::Some(
+            #private::Duration::from_millis(#ms)
+        )))),
+        Some(None) => settings.push(quote!(.write_timeout(::core::option::Option::None))),
+        None => {}
+    }
+    if let Some(bytes) = &args.coalesce_bytes {
+        settings.push(quote!(.coalesce_bytes(#bytes)));
+    }
+    if let Some(on) = &args.html_error_snippet {
+        settings.push(quote!(.html_error_snippet(#on)));
+    }
+    quote!(#private::LiveConfig::new() #(#settings)*)
+}
+
+/// The axum handler of one action: a closure over the shared controller taking the whole
+/// request, so each extractor is called through a runtime trait spanned at the user's type:
+/// a type that is not an extractor fails there, with the runtime's message, and nowhere else.
+fn handler(action: &Action) -> TokenStream {
+    let private = paths::private();
+    let axum = paths::axum();
+    let ident = &action.ident;
+    let extracted: Vec<(usize, &syn::Type)> = action
+        .args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != action.live)
+        .collect();
+    let mut extract = Vec::new();
+    for (n, (i, ty)) in extracted.iter().enumerate() {
+        let var = format_ident!("__arg{}", i);
+        let call = if n + 1 == extracted.len() {
+            quote_spanned!(ty.span()=>
+                <#ty as #private::LastArgument<_>>::extract(
+                    #axum::extract::Request::from_parts(__parts, __body)
+                ).await
+            )
+        } else {
+            quote_spanned!(ty.span()=> <#ty as #private::PartsArgument>::extract(&mut __parts).await)
+        };
+        extract.push(quote! {
+            let #var = match #call {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(rejection) => return rejection,
+            };
+        });
+    }
+    // The body is only taken by the last extractor; without one, it is simply dropped.
+    let unused_body = if extracted.is_empty() {
+        quote!(let _ = (__parts, __body);)
+    } else {
+        TokenStream::new()
+    };
+    let call_args = (0..action.args.len()).map(|i| {
+        if Some(i) == action.live {
+            quote!(__live_handle)
+        } else {
+            let var = format_ident!("__arg{}", i);
+            quote!(#var)
+        }
+    });
+    let call = quote!(__controller.#ident(#(#call_args),*));
+    let output_span = action.output_span();
+
+    let run = if action.live.is_some() {
+        let check_send = quote_spanned!(action.span()=> #private::check_send);
+        let spawn = Ident::new("spawn", output_span);
+        quote! {
+            let __live_request = match <#private::LiveRequest as #private::PartsArgument>::extract(&mut __parts).await {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(rejection) => return rejection,
+            };
+            #(#extract)*
+            #unused_body
+            __live_request
+                .with_config(&__LIVE_CONFIG)
+                .#spawn(move |__live_handle| #check_send(async move { #call.await }))
+                .await
+        }
+    } else {
+        let respond = quote_spanned!(output_span=> #private::ActionResponse::into_action_response);
+        quote! {
+            #(#extract)*
+            #unused_body
+            #respond(#call.await)
+        }
+    };
+
+    quote! {{
+        let __controller = #private::Arc::clone(&__controller);
+        move |__request: #axum::extract::Request| async move {
+            let (mut __parts, __body) = __request.into_parts();
+            #run
+        }
+    }}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors_of(attr: TokenStream, item: TokenStream) -> Vec<String> {
+        let mut errors = Errors::default();
+        let args = ControllerArgs::parse(attr, &mut errors);
+        let mut item: ItemImpl = syn::parse2(item).unwrap();
+        model::read(
+            &mut item,
+            args.path.as_ref().map(syn::LitStr::value),
+            &mut errors,
+        );
+        errors.messages()
+    }
+
+    #[test]
+    fn all_mistakes_of_one_block_are_reported_together() {
+        let messages = errors_of(
+            quote!(),
+            quote! {
+                impl StocksController {
+                    pub fn not_async(&self) {}
+                    pub async fn mutable(&mut self) {}
+                    pub async fn borrowed(&self, name: &str) {}
+                    #[get("prices")]
+                    pub async fn relative(&self) {}
+                    #[post("/x")]
+                    fn private(&self) {}
+                }
+            },
+        );
+        assert_eq!(messages.len(), 5, "{messages:#?}");
+        assert!(messages[0].contains("must be `async fn`"));
+        assert!(messages[1].contains("not `&mut self`"));
+        assert!(messages[2].contains("cannot be borrowed"));
+        assert!(messages[3].contains("must start with `/`"));
+        assert!(messages[4].contains("is not `pub`"));
+    }
+
+    #[test]
+    fn conflicting_routes() {
+        let messages = errors_of(
+            quote!(),
+            quote! {
+                impl StocksController {
+                    pub async fn show(&self) {}
+                    #[get("/{name}")]
+                    pub async fn by_name(&self) {}
+                    #[get("/new")]
+                    pub async fn fresh(&self) {}
+                    pub async fn new(&self) {}
+                }
+            },
+        );
+        assert_eq!(messages.len(), 2, "{messages:#?}");
+        assert!(messages[0].contains("differ only in parameter names"));
+        assert!(messages[1].contains("`GET /stocks/new` is already the route of `fresh`"));
+    }
+
+    #[test]
+    fn the_impl_block_is_always_emitted() {
+        let out = live_controller(quote!(bogus = 1), quote!(impl A { pub fn f(&self) {} }));
+        let text = out.to_string();
+        assert!(text.contains("impl A"), "{text}");
+        assert!(text.contains("compile_error"), "{text}");
+    }
+}

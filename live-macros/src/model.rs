@@ -1,0 +1,340 @@
+//! The controller as the macro sees it: its actions, their arguments and routes, read from the
+//! impl block and checked. Every mistake is pushed to the error sink and reading goes on, so
+//! one bad method does not hide the others.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{
+    FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, ReceiverKind, ReturnType, Type, Visibility,
+};
+
+use crate::args::{RouteAttr, is_route_attr};
+use crate::errors::Errors;
+use crate::routes;
+
+pub(crate) struct Controller {
+    pub(crate) self_ty: Type,
+    pub(crate) name: String,
+    pub(crate) actions: Vec<Action>,
+}
+
+pub(crate) struct Action {
+    pub(crate) ident: Ident,
+    pub(crate) args: Vec<Type>,
+    /// Which argument is the `Live` handle, if any: then the action is live.
+    pub(crate) live: Option<usize>,
+    pub(crate) output: ReturnType,
+    pub(crate) routes: Vec<Route>,
+}
+
+pub(crate) struct Route {
+    pub(crate) method: String,
+    /// The full path: the controller's base path joined with the action's.
+    pub(crate) path: String,
+    pub(crate) span: Span,
+}
+
+/// Reads the impl block, strips the route attributes from it (they are the macro's, not
+/// rustc's), and returns the model.
+pub(crate) fn read(
+    item: &mut ItemImpl,
+    base: Option<String>,
+    errors: &mut Errors,
+) -> Option<Controller> {
+    check_impl(item, errors);
+    let name = type_name(&item.self_ty);
+    if name.is_none() {
+        errors.at(
+            &item.self_ty,
+            "`#[live_controller]` needs a named type: `impl StocksController { ... }`",
+        );
+    }
+    let base = base.unwrap_or_else(|| routes::base_path(name.as_deref().unwrap_or("")));
+    let mut actions = Vec::new();
+    for impl_item in &mut item.items {
+        match impl_item {
+            ImplItem::Fn(method) => {
+                let route_attrs = take_route_attrs(&mut method.attrs);
+                if matches!(method.vis, Visibility::Public(_)) {
+                    if let Some(action) = read_action(method, &route_attrs, &base, errors) {
+                        actions.push(action);
+                    }
+                } else if let Some(attr) = route_attrs.first() {
+                    errors.at(
+                        attr,
+                        format!(
+                            "`{}` is not `pub`, so it is a helper, not an action (Rails: private methods are not actions); make it `pub` or remove this attribute",
+                            method.sig.ident
+                        ),
+                    );
+                }
+            }
+            ImplItem::Const(item) => reject_route_attrs(&mut item.attrs, "a constant", errors),
+            ImplItem::Type(item) => reject_route_attrs(&mut item.attrs, "a type", errors),
+            ImplItem::Macro(item) => reject_route_attrs(&mut item.attrs, "a macro", errors),
+            _ => {}
+        }
+    }
+    check_conflicts(&actions, errors);
+    Some(Controller {
+        self_ty: (*item.self_ty).clone(),
+        name: name?,
+        actions,
+    })
+}
+
+fn check_impl(item: &ItemImpl, errors: &mut Errors) {
+    if let Some((path, _)) = &item.trait_ {
+        errors.at(
+            path,
+            "`#[live_controller]` goes on an inherent impl block, not a trait impl",
+        );
+    }
+    if let Some(unsafety) = &item.unsafety {
+        errors.at(unsafety, "a controller impl block cannot be `unsafe`");
+    }
+    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        errors.at(
+            &item.generics,
+            "a controller cannot be generic: its routes are fixed when it compiles",
+        );
+    }
+}
+
+/// The last segment of a plain path type, with no generic arguments.
+fn type_name(ty: &Type) -> Option<String> {
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let last = path.path.segments.last()?;
+    last.arguments.is_none().then(|| last.ident.to_string())
+}
+
+fn take_route_attrs(attrs: &mut Vec<syn::Attribute>) -> Vec<syn::Attribute> {
+    let (routes, others) = std::mem::take(attrs).into_iter().partition(is_route_attr);
+    *attrs = others;
+    routes
+}
+
+fn reject_route_attrs(attrs: &mut Vec<syn::Attribute>, what: &str, errors: &mut Errors) {
+    for attr in take_route_attrs(attrs) {
+        errors.at(
+            &attr,
+            format!("only `pub async fn` methods can be actions, not {what}"),
+        );
+    }
+}
+
+fn read_action(
+    method: &ImplItemFn,
+    attrs: &[syn::Attribute],
+    base: &str,
+    errors: &mut Errors,
+) -> Option<Action> {
+    let before = errors.len();
+    let sig = &method.sig;
+    if let Some(constness) = &sig.constness {
+        errors.at(constness, "an action cannot be a `const fn`");
+    }
+    if let syn::Safety::Unsafe(unsafety) = &sig.safety {
+        errors.at(
+            unsafety,
+            "an action cannot be `unsafe`: nothing could uphold its contract",
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        errors.at(abi, "an action cannot be `extern`");
+    }
+    if sig.asyncness.is_none() {
+        errors.at(
+            sig.fn_token,
+            format!("action `{}` must be `async fn`", sig.ident),
+        );
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.at(
+            &sig.generics,
+            "an action cannot be generic: axum must know its argument types",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.at(variadic, "an action cannot be variadic");
+    }
+    check_receiver(method, errors);
+
+    let mut args = Vec::new();
+    let mut live = None;
+    for arg in sig
+        .inputs
+        .iter()
+        .skip_while(|a| matches!(a, FnArg::Receiver(_)))
+    {
+        let FnArg::Typed(arg) = arg else { continue };
+        let ty = (*arg.ty).clone();
+        check_owned(&ty, errors);
+        if is_live(&ty) {
+            if live.is_some() {
+                errors.at(
+                    &ty,
+                    "an action takes at most one `Live`: it is the one response",
+                );
+            }
+            live = Some(args.len());
+        }
+        args.push(ty);
+    }
+
+    let mut routes = Vec::new();
+    let mut route = |method: &str, path: &str, span: Span| {
+        routes.push(Route {
+            method: method.to_owned(),
+            path: routes::join(base, path),
+            span,
+        });
+    };
+    if attrs.is_empty() {
+        for (method_name, path) in routes::derived(&sig.ident.to_string()) {
+            route(method_name, &path, sig.ident.span());
+        }
+    }
+    for attr in attrs {
+        match RouteAttr::parse(attr) {
+            Ok(parsed) => match routes::check(&parsed.path.value()) {
+                Ok(()) => route(&parsed.method, &parsed.path.value(), parsed.path.span()),
+                Err(message) => errors.at(&parsed.path, message),
+            },
+            Err(error) => errors.push(error),
+        }
+    }
+
+    (errors.len() == before).then(|| Action {
+        ident: sig.ident.clone(),
+        args,
+        live,
+        output: sig.output.clone(),
+        routes,
+    })
+}
+
+fn check_receiver(method: &ImplItemFn, errors: &mut Errors) {
+    let sig = &method.sig;
+    let share = "actions share the controller (`Arc<Self>`) between requests";
+    match sig.receiver() {
+        None => errors.at(
+            &sig.ident,
+            format!("action `{}` must take `&self` ({share}); a function without `self` is not an action", sig.ident),
+        ),
+        Some(receiver) => match &receiver.kind {
+            ReceiverKind::Reference(_, _, Some(_)) => errors.at(
+                receiver,
+                format!("an action takes `&self`, not `&mut self`: {share}; use interior mutability (`Mutex`, atomics) for state"),
+            ),
+            ReceiverKind::Reference(_, Some(lifetime), None) => {
+                errors.at(lifetime, "an action takes plain `&self`, without a named lifetime")
+            }
+            ReceiverKind::Reference(_, None, None) => {}
+            _ => errors.at(receiver, format!("an action takes `&self`, not `self` by value: {share}")),
+        },
+    }
+}
+
+/// An argument moves into the spawned action task, which is `'static`: no borrowed types.
+fn check_owned(ty: &Type, errors: &mut Errors) {
+    if let Type::Reference(reference) = ty {
+        errors.at(
+            reference,
+            "an action argument cannot be borrowed: the action runs in a spawned `'static` task; take an owned type (`String`, not `&str`)",
+        );
+    } else if let Type::ImplTrait(_) = ty {
+        errors.at(
+            ty,
+            "an action argument cannot be `impl Trait`: axum must know its type",
+        );
+    } else if let Some(lifetime) = non_static_lifetime(ty.to_token_stream()) {
+        errors.at(
+            ty,
+            format!("an action argument cannot borrow (`{lifetime}`): the action runs in a spawned `'static` task"),
+        );
+    }
+}
+
+fn non_static_lifetime(tokens: TokenStream) -> Option<String> {
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Punct(p) if p.as_char() == '\'' => {
+                if let Some(TokenTree::Ident(name)) = tokens.peek() {
+                    if name != "static" {
+                        return Some(format!("'{name}"));
+                    }
+                }
+            }
+            TokenTree::Group(group) => {
+                if let Some(found) = non_static_lifetime(group.stream()) {
+                    return Some(found);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `Live` or a path ending in `Live`, without generics.
+fn is_live(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.qself.is_none()
+        && path.path.segments.last().is_some_and(|s| s.ident == "Live" && s.arguments.is_none()))
+}
+
+/// Two routes with the same method and path, or paths axum cannot tell apart.
+fn check_conflicts(actions: &[Action], errors: &mut Errors) {
+    let mut by_route: HashMap<(String, String), &Ident> = HashMap::new();
+    let mut by_shape: HashMap<String, (&str, &Ident)> = HashMap::new();
+    for action in actions {
+        for route in &action.routes {
+            let key = (route.method.clone(), route.path.clone());
+            if let Some(first) = by_route.get(&key) {
+                errors.push(syn::Error::new(
+                    route.span,
+                    format!(
+                        "`{} {}` is already the route of `{first}`",
+                        route.method, route.path
+                    ),
+                ));
+                continue;
+            }
+            by_route.insert(key, &action.ident);
+            let shape = routes::shape(&route.path);
+            match by_shape.get(&shape) {
+                Some((path, first)) if *path != route.path => errors.push(syn::Error::new(
+                    route.span,
+                    format!(
+                        "`{}` and `{path}` (of `{first}`) differ only in parameter names; axum cannot tell them apart",
+                        route.path
+                    ),
+                )),
+                Some(_) => {}
+                None => {
+                    by_shape.insert(shape, (&route.path, &action.ident));
+                }
+            }
+        }
+    }
+}
+
+impl Action {
+    pub(crate) fn span(&self) -> Span {
+        self.ident.span()
+    }
+
+    pub(crate) fn output_span(&self) -> Span {
+        match &self.output {
+            ReturnType::Default => self.ident.span(),
+            ReturnType::Type(_, ty) => ty.span(),
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! What `#[live_controller]` generates calls to: extraction and response through traits whose
+//! errors point at the user's own tokens and say what is wrong in the user's terms. Not
+//! public API.
+
+use std::future::Future;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+
+/// Every argument of an action but the last extracts from the request's head.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an argument of an action here: it is not an extractor of the request head",
+    label = "not `FromRequestParts`",
+    note = "every argument but the last must implement axum's `FromRequestParts` (`Path`, `Query`, `HeaderMap`, ...)",
+    note = "an extractor that reads the body (`Json`, `Form`, `String`, `Bytes`, `Request`) must be the last argument, and there can be only one"
+)]
+pub trait PartsArgument: Sized {
+    /// Extracts the argument, or the response that rejects the request.
+    fn extract(parts: &mut Parts) -> impl Future<Output = Result<Self, Response>> + Send;
+}
+
+impl<T: FromRequestParts<()>> PartsArgument for T {
+    async fn extract(parts: &mut Parts) -> Result<Self, Response> {
+        T::from_request_parts(parts, &())
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// The last argument of an action may also read the body.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an argument of an action: it is not an axum extractor",
+    label = "not `FromRequest` or `FromRequestParts`",
+    note = "action arguments are axum extractors (`Path`, `Query`, `Json`, ...) and at most one `Live`"
+)]
+pub trait LastArgument<M>: Sized {
+    /// Extracts the argument, or the response that rejects the request.
+    fn extract(request: Request) -> impl Future<Output = Result<Self, Response>> + Send;
+}
+
+impl<M, T: FromRequest<(), M>> LastArgument<M> for T {
+    async fn extract(request: Request) -> Result<Self, Response> {
+        T::from_request(request, &())
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// What an ordinary action (one without `Live`) returns: an axum response.
+#[diagnostic::on_unimplemented(
+    message = "an action without `Live` must return an axum response, not `{Self}`",
+    label = "not `IntoResponse`",
+    note = "take a `Live` argument to stream, or return something that implements `IntoResponse`"
+)]
+pub trait ActionResponse {
+    /// The response.
+    fn into_action_response(self) -> Response;
+}
+
+impl<T: IntoResponse> ActionResponse for T {
+    fn into_action_response(self) -> Response {
+        self.into_response()
+    }
+}
+
+/// The action's future runs in a spawned task, so it must be `Send`; called at the action's
+/// name so that is where the error points.
+pub fn check_send<F: Future + Send>(future: F) -> F {
+    future
+}
