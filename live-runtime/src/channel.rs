@@ -8,8 +8,9 @@
 use std::collections::VecDeque;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
@@ -153,7 +154,7 @@ impl Shared {
                 // this point cannot be missed.
                 room.as_mut().enable();
             }
-            match self.settings.write_timeout {
+            match self.settings.write_timeout.filter(|_| timers_enabled()) {
                 None => room.await,
                 Some(timeout) => {
                     if tokio::time::timeout(timeout, room).await.is_err() {
@@ -263,6 +264,23 @@ impl Shared {
             gone.await;
         }
     }
+}
+
+/// Whether the runtime has a timer, as a write timeout needs. A runtime built without
+/// `enable_time` makes tokio panic at the first timer; checked once, and then writes simply
+/// wait without a timeout, with a warning instead of a cut-off stream.
+fn timers_enabled() -> bool {
+    static ENABLED: OnceLock<bool> = OnceLock::new();
+    *ENABLED.get_or_init(|| {
+        let enabled = std::panic::catch_unwind(|| drop(tokio::time::sleep(Duration::ZERO))).is_ok();
+        if !enabled {
+            tracing::warn!(
+                "live: the tokio runtime has no timer (built without `enable_time`): \
+                 write timeouts are off; build it with `enable_all()` to have them"
+            );
+        }
+        enabled
+    })
 }
 
 /// The response body of a live stream, polled by hyper.

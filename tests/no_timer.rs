@@ -1,0 +1,56 @@
+//! A runtime built without timers (`enable_io` only): writes that wait for a full buffer still
+//! work, without a write timeout, instead of panicking inside tokio. A test binary of its own,
+//! as the check is made once per process.
+
+mod support;
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::routing::get;
+use live_runtime::prelude::*;
+
+static ONE_CHUNK: LazyLock<LiveConfig> =
+    LazyLock::new(|| LiveConfig::new().buffer(Buffer::Chunks(1)));
+
+async fn many(request: LiveRequest) -> axum::response::Response {
+    request
+        .with_config(&ONE_CHUNK)
+        .spawn(|live: Live| async move {
+            let mut stream = live.stream();
+            for _ in 0..2_000 {
+                stream.write(vec![b'x'; 1024]).await?;
+            }
+            stream.write("END").await?;
+            Ok::<_, Error>(())
+        })
+        .await
+}
+
+#[test]
+fn full_buffer_on_a_runtime_without_timers() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_io()
+        .build()
+        .unwrap();
+    let body = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, Router::new().route("/t", get(many)))
+                .await
+                .unwrap()
+        });
+        let mut socket = support::raw(addr, "GET /t HTTP/1.0\r\n\r\n").await;
+        let mut out = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut out)
+            .await
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    });
+    assert!(body.starts_with("HTTP/1.0 200 OK"), "{}", &body[..80]);
+    let (_head, body) = body.split_once("\r\n\r\n").unwrap();
+    assert_eq!(body.len(), 2_000 * 1024 + 3);
+    assert!(body.ends_with("END"));
+}
