@@ -5,6 +5,8 @@
 //! block, [`routes`] derives and checks paths, [`expand`] writes the code, [`errors`] collects
 //! every mistake so they are all reported at once.
 
+#![warn(missing_docs)]
+
 mod args;
 mod errors;
 mod expand;

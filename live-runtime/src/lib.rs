@@ -63,6 +63,8 @@
 //! loopback). Behind a proxy that keeps the upstream connection open, only a write notices;
 //! SSE keep-alives bound that.
 
+#![warn(missing_docs)]
+
 mod action;
 mod channel;
 pub mod config;
