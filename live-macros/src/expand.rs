@@ -197,8 +197,16 @@ fn handler(action: &Action) -> TokenStream {
             };
         });
     }
-    // The body is only taken by the last extractor; without one, it is simply dropped.
-    let unused_body = if extracted.is_empty() {
+    // The head is split off only when something reads it, and is mutable only when an
+    // extractor of the head runs (the last extractor takes the whole request back).
+    let live = action.live.is_some();
+    let split = match (live || extracted.len() >= 2, live || !extracted.is_empty()) {
+        (true, _) => quote!(let (mut __parts, __body) = __request.into_parts();),
+        (false, true) => quote!(let (__parts, __body) = __request.into_parts();),
+        (false, false) => quote!(let _ = __request;),
+    };
+    // Without an extractor the body is simply dropped with the head.
+    let unused_body = if live && extracted.is_empty() {
         quote!(let _ = (__parts, __body);)
     } else {
         TokenStream::new()
@@ -214,7 +222,7 @@ fn handler(action: &Action) -> TokenStream {
     let call = quote!(__controller.#ident(#(#call_args),*));
     let output_span = action.output_span();
 
-    let run = if action.live.is_some() {
+    let run = if live {
         let check_send = quote_spanned!(action.span()=> #private::check_send);
         let spawn = Ident::new("spawn", output_span);
         quote! {
@@ -233,7 +241,6 @@ fn handler(action: &Action) -> TokenStream {
         let respond = quote_spanned!(output_span=> #private::ActionResponse::into_action_response);
         quote! {
             #(#extract)*
-            #unused_body
             #respond(#call.await)
         }
     };
@@ -241,7 +248,7 @@ fn handler(action: &Action) -> TokenStream {
     quote! {{
         let __controller = #private::Arc::clone(&__controller);
         move |__request: #axum::extract::Request| async move {
-            let (mut __parts, __body) = __request.into_parts();
+            #split
             #run
         }
     }}

@@ -13,6 +13,8 @@ mod expand;
 mod model;
 mod paths;
 mod routes;
+#[cfg(test)]
+mod snapshots;
 
 use proc_macro::TokenStream;
 
