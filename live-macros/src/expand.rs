@@ -32,6 +32,7 @@ pub(crate) fn live_controller(attr: TokenStream, item: TokenStream) -> TokenStre
     };
     let base = args.path.as_ref().map(syn::LitStr::value);
     let controller = model::read(&mut item, base, &mut errors);
+    allow_rails_names(&mut item);
     let generated = match &controller {
         Some(controller) if errors.is_empty() => generate(controller, &args),
         // Keep the trait impl, so code using the controller does not add errors of its own.
@@ -43,6 +44,20 @@ pub(crate) fn live_controller(attr: TokenStream, item: TokenStream) -> TokenStre
         #item
         #generated
         #errors
+    }
+}
+
+/// Rails' `new` action is a method named `new` that does not return `Self`, which clippy's
+/// `new_ret_no_self` flags in the user's code; here the name is the point.
+fn allow_rails_names(item: &mut ItemImpl) {
+    for impl_item in &mut item.items {
+        if let syn::ImplItem::Fn(method) = impl_item {
+            if method.sig.ident == "new" && matches!(method.vis, syn::Visibility::Public(_)) {
+                method
+                    .attrs
+                    .push(syn::parse_quote!(#[allow(clippy::new_ret_no_self)]));
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! holds nothing costs no allocation beyond the state itself.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -15,9 +16,10 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::{Notify, oneshot};
+use tokio::time::{Instant, Sleep};
 
 use crate::config::Resolved;
-use crate::error::{BoxError, Error, Result};
+use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::response::{Committed, Head};
 use crate::stats::{self, Counted};
 use crate::stream::OnError;
@@ -38,10 +40,13 @@ pub(crate) struct State {
     queue: VecDeque<Bytes>,
     /// The writer side is done: the body ends once the queue is drained.
     closed: bool,
-    /// The body was dropped (client gone) or aborted (write timeout).
+    /// The body was dropped (client gone) or aborted.
     disconnected: bool,
-    /// The write timeout fired: the body ends with an error so the connection is aborted.
-    timed_out: bool,
+    /// Why the stream was aborted (a write timeout, a length mismatch): the body then ends
+    /// with an error, so hyper aborts the connection instead of ending it as complete.
+    aborted: Option<ErrorKind>,
+    /// The declared length of a download and the bytes written so far.
+    length: Option<(u64, u64)>,
     writer_waiting: bool,
     reader: Option<Waker>,
     /// Taken by the commit; `None` once the response head is on its way.
@@ -51,6 +56,8 @@ pub(crate) struct State {
     pub(crate) head: Option<Head>,
     pub(crate) ignore_disconnect: bool,
     pub(crate) on_error: Option<OnError>,
+    /// Bytes the body sends after this much silence (SSE keep-alive comments).
+    pub(crate) keep_alive: Option<(Duration, Bytes)>,
 }
 
 impl Shared {
@@ -61,13 +68,15 @@ impl Shared {
                 queue: VecDeque::new(),
                 closed: false,
                 disconnected: false,
-                timed_out: false,
+                aborted: None,
+                length: None,
                 writer_waiting: false,
                 reader: None,
                 commit: Some(commit),
                 head: None,
                 ignore_disconnect: false,
                 on_error: None,
+                keep_alive: None,
             }),
             room: Notify::new(),
             gone: Notify::new(),
@@ -141,7 +150,17 @@ impl Shared {
                 if chunk.is_empty() {
                     return Ok(());
                 }
+                if let Some((expected, written)) = state.length {
+                    let total = written + chunk.len() as u64;
+                    if total > expected {
+                        self.abort(state, ErrorKind::LengthMismatch);
+                        return Err(Error::length_mismatch(expected, total));
+                    }
+                }
                 if state.queue.len() < self.settings.capacity {
+                    if let Some((_, written)) = &mut state.length {
+                        *written += chunk.len() as u64;
+                    }
                     state.queue.push_back(chunk);
                     if let Some(reader) = state.reader.take() {
                         drop(state);
@@ -158,7 +177,7 @@ impl Shared {
                 None => room.await,
                 Some(timeout) => {
                     if tokio::time::timeout(timeout, room).await.is_err() {
-                        self.time_out();
+                        self.abort(self.lock(), ErrorKind::WriteTimeout);
                         return Err(Error::write_timeout());
                     }
                 }
@@ -167,12 +186,11 @@ impl Shared {
     }
 
     fn disconnect_result(state: &State) -> Result {
-        if state.ignore_disconnect {
-            Ok(())
-        } else if state.timed_out {
-            Err(Error::write_timeout())
-        } else {
-            Err(Error::client_disconnected())
+        match state.aborted {
+            _ if state.ignore_disconnect => Ok(()),
+            Some(ErrorKind::WriteTimeout) => Err(Error::write_timeout()),
+            Some(_) => Err(Error::closed()),
+            None => Err(Error::client_disconnected()),
         }
     }
 
@@ -191,10 +209,21 @@ impl Shared {
         }
     }
 
-    /// Ends the stream: commits if nothing was, and lets the body finish once drained.
+    /// Ends the stream: commits if nothing was, and lets the body finish once drained; a
+    /// download that is short of its declared length is aborted instead.
     pub(crate) fn close(&self) {
         let mut state = self.lock();
         Self::commit_stream(&mut state);
+        if let Some((expected, written)) = state.length.filter(|(e, w)| w < e && !state.closed) {
+            tracing::error!(
+                expected,
+                written,
+                "live: download ended short of its declared length"
+            );
+            state.closed = true;
+            self.abort(state, ErrorKind::LengthMismatch);
+            return;
+        }
         state.closed = true;
         let reader = state.reader.take();
         drop(state);
@@ -225,14 +254,22 @@ impl Shared {
         }
     }
 
-    fn time_out(&self) {
-        let mut state = self.lock();
-        state.timed_out = true;
+    /// Ends the body with an error, which makes hyper abort the connection.
+    fn abort(&self, mut state: MutexGuard<'_, State>, why: ErrorKind) {
+        state.aborted = Some(why);
         let reader = state.reader.take();
         self.mark_disconnected(state);
-        // The body now ends with an error, which makes hyper abort the connection.
         if let Some(reader) = reader {
             reader.wake();
+        }
+    }
+
+    /// Declares the length of the body: sent as `Content-Length`, and checked.
+    pub(crate) fn expect_length(&self, length: Option<u64>) {
+        let mut state = self.lock();
+        state.length = length.map(|n| (n, 0));
+        if let Some(head) = &mut state.head {
+            head.length = length;
         }
     }
 
@@ -286,6 +323,8 @@ fn timers_enabled() -> bool {
 /// The response body of a live stream, polled by hyper.
 pub(crate) struct LiveBody {
     shared: Arc<Shared>,
+    /// The keep-alive timer, made at the first idle poll of a stream that has a keep-alive.
+    keep_alive: Option<Pin<Box<Sleep>>>,
     _open: Counted,
 }
 
@@ -293,6 +332,7 @@ impl LiveBody {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         LiveBody {
             shared,
+            keep_alive: None,
             _open: Counted::new(&stats::OPEN_STREAMS),
         }
     }
@@ -306,19 +346,24 @@ impl Body for LiveBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
-        let shared = &*self.shared;
+        let this = self.get_mut();
+        let shared = &*this.shared;
         let mut state = shared.lock();
         if let Some(first) = state.queue.pop_front() {
             let frame = coalesce(first, &mut state.queue, shared.settings.coalesce_bytes);
             let writer_waiting = std::mem::take(&mut state.writer_waiting);
+            let silence = state.keep_alive.as_ref().map(|(interval, _)| *interval);
             drop(state);
             if writer_waiting {
                 shared.room.notify_waiters();
             }
+            if let (Some(timer), Some(interval)) = (&mut this.keep_alive, silence) {
+                timer.as_mut().reset(Instant::now() + interval);
+            }
             return Poll::Ready(Some(Ok(Frame::data(frame))));
         }
-        if state.timed_out {
-            return Poll::Ready(Some(Err(Error::write_timeout().to_string().into())));
+        if let Some(why) = state.aborted {
+            return Poll::Ready(Some(Err(format!("live stream aborted: {why:?}").into())));
         }
         if state.closed {
             return Poll::Ready(None);
@@ -327,12 +372,23 @@ impl Body for LiveBody {
             Some(waker) => waker.clone_from(cx.waker()),
             None => state.reader = Some(cx.waker().clone()),
         }
+        let keep_alive = state.keep_alive.clone();
+        drop(state);
+        if let Some((interval, bytes)) = keep_alive.filter(|_| timers_enabled()) {
+            let timer = this
+                .keep_alive
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(interval)));
+            if timer.as_mut().poll(cx).is_ready() {
+                timer.as_mut().reset(Instant::now() + interval);
+                return Poll::Ready(Some(Ok(Frame::data(bytes))));
+            }
+        }
         Poll::Pending
     }
 
     fn is_end_stream(&self) -> bool {
         let state = self.shared.lock();
-        state.closed && state.queue.is_empty() && !state.timed_out
+        state.closed && state.queue.is_empty() && state.aborted.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -28,6 +28,12 @@ pub enum ErrorKind {
     WriteTimeout,
     /// A header name or value that HTTP does not allow.
     InvalidHeader,
+    /// A download wrote more bytes than its declared length, or ended with fewer; the
+    /// connection is aborted so the client sees an incomplete download.
+    LengthMismatch,
+    /// An SSE event that cannot be sent safely: a line break or NUL in its `event` or `id`
+    /// (which would inject fields), or a payload that does not serialize.
+    InvalidEvent,
     /// The action panicked; the panic was caught and took the error path.
     Panic,
     /// An error returned by the action itself.
@@ -79,6 +85,16 @@ impl Error {
 
     pub(crate) fn invalid_header(source: impl Into<BoxError>) -> Self {
         Self::of(ErrorKind::InvalidHeader).with_source(source)
+    }
+
+    pub(crate) fn length_mismatch(expected: u64, written: u64) -> Self {
+        let mut error = Self::of(ErrorKind::LengthMismatch);
+        error.0.message = Some(format!("declared {expected} bytes, wrote {written}").into());
+        error
+    }
+
+    pub(crate) fn invalid_event(source: impl Into<BoxError>) -> Self {
+        Self::of(ErrorKind::InvalidEvent).with_source(source)
     }
 
     pub(crate) fn panic(payload: &(dyn std::any::Any + Send)) -> Self {
@@ -178,6 +194,8 @@ impl fmt::Display for Error {
             ErrorKind::ClientDisconnected => "client disconnected",
             ErrorKind::WriteTimeout => "client stopped reading: write timed out",
             ErrorKind::InvalidHeader => "invalid header",
+            ErrorKind::InvalidEvent => "invalid SSE event",
+            ErrorKind::LengthMismatch => "download length mismatch",
             ErrorKind::Panic => "action panicked",
             ErrorKind::Action => "",
         };

@@ -73,6 +73,8 @@ pub mod locals;
 mod macro_support;
 mod response;
 pub mod routing;
+pub mod send_stream;
+pub mod sse;
 mod stats;
 mod stream;
 
@@ -207,6 +209,7 @@ pub use stream::{LiveStream, Tail};
 pub mod prelude {
     pub use crate::config::{Buffer, LiveConfig};
     pub use crate::routing::{Controller, RouteTable};
+    pub use crate::sse::{Event, LastEventId, Sse, SseOptions};
     pub use crate::{
         Cookie, Error, ErrorKind, Live, LiveRequest, LiveStream, Tail, live_controller,
     };

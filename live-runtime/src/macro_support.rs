@@ -6,6 +6,7 @@ use std::future::Future;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
 use http::request::Parts;
 
 /// Every argument of an action but the last extracts from the request's head.
@@ -17,14 +18,21 @@ use http::request::Parts;
 )]
 pub trait PartsArgument: Sized {
     /// Extracts the argument, or the response that rejects the request.
-    fn extract(parts: &mut Parts) -> impl Future<Output = Result<Self, Response>> + Send;
+    ///
+    /// A boxed future, not `impl Future`: rustc resolves an `impl Future` of the blanket
+    /// impl before it checks `Self: PartsArgument`, and would report axum's bare
+    /// `FromRequestParts` bound (twice for a type of several tokens) instead of this trait's
+    /// message.
+    fn extract(parts: &mut Parts) -> BoxFuture<'_, Result<Self, Response>>;
 }
 
 impl<T: FromRequestParts<()>> PartsArgument for T {
-    async fn extract(parts: &mut Parts) -> Result<Self, Response> {
-        T::from_request_parts(parts, &())
-            .await
-            .map_err(IntoResponse::into_response)
+    fn extract(parts: &mut Parts) -> BoxFuture<'_, Result<Self, Response>> {
+        Box::pin(async move {
+            T::from_request_parts(parts, &())
+                .await
+                .map_err(IntoResponse::into_response)
+        })
     }
 }
 
@@ -65,7 +73,8 @@ impl<T: IntoResponse> ActionResponse for T {
 }
 
 /// The action's future runs in a spawned task, so it must be `Send`; called at the action's
-/// name so that is where the error points.
-pub fn check_send<F: Future + Send>(future: F) -> F {
+/// name so that is where the error points. The result is declared `Send`, so the spawn and
+/// axum's `Handler` bound, which are spanned at the macro, do not report it again.
+pub fn check_send<F: Future + Send>(future: F) -> impl Future<Output = F::Output> + Send {
     future
 }

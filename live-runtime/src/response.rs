@@ -27,6 +27,8 @@ pub(crate) struct Head {
     status: StatusCode,
     headers: HeaderMap,
     cookies: Vec<Cookie<'static>>,
+    /// A declared body length (a download's), sent as `Content-Length`.
+    pub(crate) length: Option<u64>,
 }
 
 impl Head {
@@ -45,8 +47,12 @@ impl Head {
         if !headers.contains_key(header::CACHE_CONTROL) {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         }
-        // The length of a stream is unknown; a user-set one would truncate or hang it.
+        // A stream's length is unknown unless declared (and then checked); a length set as a
+        // plain header would truncate or hang it (L-08).
         headers.remove(header::CONTENT_LENGTH);
+        if let Some(length) = self.length {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
         if no_body(self.status) {
             headers.remove(header::CONTENT_TYPE);
         } else {

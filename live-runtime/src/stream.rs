@@ -125,6 +125,21 @@ impl LiveStream {
     }
 }
 
+impl LiveStream {
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    pub(crate) fn expect_length(&mut self, length: Option<u64>) {
+        self.shared.expect_length(length);
+    }
+
+    /// Keep-alive bytes sent by the body after this much silence (SSE).
+    pub(crate) fn set_keep_alive(&self, keep_alive: Option<(std::time::Duration, Bytes)>) {
+        self.shared.lock().keep_alive = keep_alive;
+    }
+}
+
 impl Drop for LiveStream {
     fn drop(&mut self) {
         // Uncommitted, the end of the action decides (an error then still becomes its own

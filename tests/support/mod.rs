@@ -50,7 +50,13 @@ pub fn client() -> reqwest::Client {
 
 /// Awaits `future`, failing the test if it takes longer than [`PATIENCE`].
 pub async fn within<F: Future>(future: F) -> F::Output {
-    tokio::time::timeout(PATIENCE, future)
+    within_for(PATIENCE, future).await
+}
+
+/// Awaits `future`, failing the test after `limit`. Under `tokio::time::pause` the limit is
+/// virtual: a test that would hang fails at once, when the runtime runs out of work.
+pub async fn within_for<F: Future>(limit: Duration, future: F) -> F::Output {
+    tokio::time::timeout(limit, future)
         .await
         .expect("timed out: the server never answered")
 }

@@ -1,0 +1,77 @@
+//! The `Last-Event-ID` request header, typed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use http::{StatusCode, request::Parts};
+
+/// The `Last-Event-ID` header a reconnecting `EventSource` sends: the `id` of the last event it
+/// received. An axum extractor.
+///
+/// - Missing (a first connection) or empty: `LastEventId(None)`.
+/// - Present and parsed by `T::from_str`: `LastEventId(Some(value))`.
+/// - Present but malformed (not UTF-8, or `T::from_str` fails): the request is rejected with
+///   `400 Bad Request` and a plain-text body naming the header. A browser only sends back ids
+///   the server sent, so a malformed one is a client bug or a forged request; better a clear
+///   400 than a stream that silently starts over. Use `LastEventId<String>` to accept anything.
+///
+/// ```
+/// use live_runtime::sse::LastEventId;
+/// let first = LastEventId::<u64>(None);
+/// assert_eq!(first.next(), 0);
+/// assert_eq!(LastEventId(Some(41_u64)).next(), 42);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastEventId<T = String>(pub Option<T>);
+
+impl<T> LastEventId<T> {
+    /// The last event's id, if the client sent one.
+    pub fn get(&self) -> Option<&T> {
+        self.0.as_ref()
+    }
+
+    /// The id, by value.
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl LastEventId<u64> {
+    /// The index to resume at: one past the last id received, or 0 on a first connection.
+    pub fn next(&self) -> u64 {
+        self.0.map_or(0, |last| last.saturating_add(1))
+    }
+}
+
+impl<S, T> FromRequestParts<S> for LastEventId<T>
+where
+    S: Send + Sync,
+    T: FromStr + Send,
+    T::Err: fmt::Display,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+        let Some(value) = parts.headers.get("last-event-id") else {
+            return Ok(LastEventId(None));
+        };
+        let reject = |why: String| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("invalid Last-Event-ID header: {why}"),
+            )
+                .into_response()
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| reject("not visible ASCII".into()))?;
+        if text.is_empty() {
+            return Ok(LastEventId(None));
+        }
+        text.parse()
+            .map(|id| LastEventId(Some(id)))
+            .map_err(|e| reject(format!("{text:?}: {e}")))
+    }
+}

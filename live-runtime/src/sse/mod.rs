@@ -1,0 +1,265 @@
+//! Server-Sent Events: Rails' `ActionController::Live::SSE`, byte for byte where Rails is
+//! right, and safe where it is not.
+//!
+//! ```
+//! use std::time::Duration;
+//! use live_runtime::prelude::*;
+//! use live_runtime::sse::{Event, LastEventId, SseOptions};
+//! use serde_json::json;
+//!
+//! pub struct PricesController;
+//!
+//! #[live_controller]
+//! impl PricesController {
+//!     /// `GET /prices/feed`
+//!     pub async fn feed(&self, last: LastEventId<u64>, live: Live) -> live_runtime::Result {
+//!         let mut sse = live.sse(SseOptions::new().retry(Duration::from_millis(300)).event("prices"));
+//!         for n in last.next()..last.next() + 3 {
+//!             sse.write_with(json!({ "n": n }), Event::id(n)).await?;
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//! ```
+//!
+//! # Wire format
+//!
+//! Each event is `retry:`, `event:`, `id:` (each only if set, in that order), the payload as
+//! `data:` lines, and a blank line, exactly as Rails writes it (L-24..L-30). A string payload is
+//! sent as is, anything else `Serialize` as one line of JSON. Unlike Rails:
+//!
+//! - `\r\n` and a lone `\r` in a payload start a new `data:` line, like `\n` (a lone `\r`
+//!   breaks the framing in Rails, L-28). A client joins the lines with `\n`, so a payload comes
+//!   back with its line breaks as `\n`.
+//! - A newline, carriage return or NUL in `event` or `id` is an
+//!   [`ErrorKind::InvalidEvent`](crate::ErrorKind::InvalidEvent) error and nothing is sent
+//!   (Rails sends it, and the client sees injected fields, L-29).
+//! - Each event goes out as one chunk: writers never interleave inside an event.
+//! - Comments (`: text`) and keep-alives are built in.
+//!
+//! # Keep-alive
+//!
+//! A live SSE stream sends a comment (`:\n\n`) after 15 seconds without an event, so proxies
+//! that cut idle connections (nginx after 60 s, many load balancers sooner) leave it open. It
+//! also bounds how long a vanished client goes unnoticed when nothing else is written: the
+//! keep-alive's write fails and the stream learns of the disconnect. Configure it with
+//! [`SseOptions::keep_alive`].
+//!
+//! # Reconnection
+//!
+//! A browser's `EventSource` reconnects after the `retry` delay when the stream ends or breaks,
+//! sending the last `id` it saw as `Last-Event-ID`; [`LastEventId`] reads it, so an action can
+//! resume after it. To make the browser stop for good, answer `204 No Content`
+//! ([`Live::stop_reconnecting`](crate::Live::stop_reconnecting)).
+//!
+//! # Proxies
+//!
+//! [`Live::sse`](crate::Live::sse) sends `X-Accel-Buffering: no`, which tells nginx not to
+//! buffer the response, and `Cache-Control: no-cache, no-transform`, which tells proxies not
+//! to compress or rewrite it. nginx talks HTTP/1.0 to its upstream unless told
+//! `proxy_http_version 1.1;`; live streams HTTP/1.0 to the end anyway (close-delimited), but
+//! then every event costs a new upstream connection, so set it. Compression layers in the app
+//! (tower-http's `CompressionLayer`) leave live streams alone: they would hold events back
+//! until their buffer fills.
+
+mod encode;
+mod last_event_id;
+pub mod parse;
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{self, HeaderValue};
+use serde::Serialize;
+
+pub use encode::{Event, event_bytes};
+use encode::{JsonEscape, comment};
+pub use last_event_id::LastEventId;
+
+use crate::error::Result;
+use crate::response::Live;
+use crate::stream::LiveStream;
+
+/// The default keep-alive interval: 15 seconds of silence.
+pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// Settings of an [`Sse`] writer: the fields every event gets (Rails' `SSE.new(stream,
+/// retry:, event:)`), keep-alive, and JSON escaping.
+#[derive(Debug, Clone)]
+pub struct SseOptions {
+    fields: Event,
+    keep_alive: Option<(Duration, Bytes)>,
+    escape: JsonEscape,
+}
+
+impl Default for SseOptions {
+    fn default() -> Self {
+        SseOptions {
+            fields: Event::new(),
+            keep_alive: Some((DEFAULT_KEEP_ALIVE, Bytes::from_static(b":\n\n"))),
+            escape: JsonEscape::Plain,
+        }
+    }
+}
+
+impl SseOptions {
+    /// No fields; keep-alive every 15 s; plain JSON.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `retry` on every event: the client's reconnection delay, in whole milliseconds.
+    #[must_use]
+    pub fn retry(mut self, retry: Duration) -> Self {
+        self.fields = self.fields.retry(retry);
+        self
+    }
+
+    /// `event` on every event.
+    #[must_use]
+    pub fn event(mut self, event: impl Into<String>) -> Self {
+        self.fields = self.fields.event(event);
+        self
+    }
+
+    /// `id` on every event (Rails allows it; rarely what you want).
+    #[must_use]
+    pub fn id(mut self, id: impl std::fmt::Display) -> Self {
+        self.fields = self.fields.with_id(id);
+        self
+    }
+
+    /// A keep-alive comment after `interval` without an event; `None` turns it off.
+    #[must_use]
+    pub fn keep_alive(mut self, interval: Option<Duration>) -> Self {
+        self.keep_alive = interval.map(|interval| (interval, self.keep_alive_bytes()));
+        self
+    }
+
+    /// The keep-alive comment's text (default: none, `:\n\n`).
+    #[must_use]
+    pub fn keep_alive_text(mut self, text: &str) -> Self {
+        let mut buf = BytesMut::new();
+        comment(&mut buf, text);
+        let interval = self
+            .keep_alive
+            .as_ref()
+            .map_or(DEFAULT_KEEP_ALIVE, |(d, _)| *d);
+        self.keep_alive = Some((interval, buf.freeze()));
+        self
+    }
+
+    /// Escape `<`, `>`, `&`, U+2028 and U+2029 in JSON strings as `\uXXXX`, as Rails does by
+    /// default (`escape_html_entities_in_json`), for byte parity with a Rails app.
+    #[must_use]
+    pub fn escape_html_in_json(mut self, on: bool) -> Self {
+        self.escape = if on {
+            JsonEscape::Html
+        } else {
+            JsonEscape::Plain
+        };
+        self
+    }
+
+    fn keep_alive_bytes(&self) -> Bytes {
+        self.keep_alive
+            .as_ref()
+            .map_or_else(|| Bytes::from_static(b":\n\n"), |(_, bytes)| bytes.clone())
+    }
+}
+
+/// Writes Server-Sent Events to a live stream (Rails' `SSE`).
+///
+/// Get one with [`Live::sse`](crate::Live::sse), which also sets the SSE headers, or wrap a
+/// stream with [`Sse::new`] (headers are then yours to set, as in Rails, L-31). Each event is
+/// encoded into one reused buffer and written as one chunk.
+#[derive(Debug)]
+pub struct Sse {
+    stream: LiveStream,
+    options: SseOptions,
+    buf: BytesMut,
+}
+
+impl Sse {
+    /// Wraps `stream`: Rails' `SSE.new(response.stream, retry:, event:)`.
+    pub fn new(stream: LiveStream, options: SseOptions) -> Self {
+        stream.set_keep_alive(options.keep_alive.clone());
+        Sse {
+            stream,
+            options,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// Writes an event with the writer's fields. A string payload is sent as is; anything
+    /// else `Serialize` as JSON. Returns the bytes written.
+    ///
+    /// # Errors
+    /// Those of [`LiveStream::write`], and [`ErrorKind::InvalidEvent`](crate::ErrorKind::InvalidEvent)
+    /// for an `event` or `id` with a line break or NUL, or a payload that does not serialize
+    /// (nothing is sent then).
+    pub async fn write<T: Serialize>(&mut self, payload: T) -> Result<usize> {
+        self.write_with(payload, Event::new()).await
+    }
+
+    /// Writes an event with this call's fields over the writer's (see [`Event`]).
+    pub async fn write_with<T: Serialize>(&mut self, payload: T, event: Event) -> Result<usize> {
+        encode::encode(
+            &mut self.buf,
+            &payload,
+            &event,
+            &self.options.fields,
+            self.options.escape,
+        )?;
+        let chunk = self.buf.split().freeze();
+        self.stream.write(chunk).await
+    }
+
+    /// Writes a comment (`: text`), which clients ignore. A multi-line text becomes several
+    /// comment lines.
+    pub async fn comment(&mut self, text: &str) -> Result<usize> {
+        comment(&mut self.buf, text);
+        let chunk = self.buf.split().freeze();
+        self.stream.write(chunk).await
+    }
+
+    /// Closes the stream (Rails' `SSE#close`).
+    pub fn close(&mut self) {
+        self.stream.close();
+    }
+
+    /// The stream underneath: for [`disconnected`](LiveStream::disconnected),
+    /// [`on_error`](LiveStream::on_error) and the like.
+    pub fn stream(&mut self) -> &mut LiveStream {
+        &mut self.stream
+    }
+
+    /// The stream underneath, leaving the writer.
+    pub fn into_stream(self) -> LiveStream {
+        self.stream
+    }
+}
+
+impl Live {
+    /// Sets the SSE headers (`Content-Type: text/event-stream`, `Cache-Control: no-cache,
+    /// no-transform`, `X-Accel-Buffering: no`; each unless already set) and takes the stream
+    /// as an [`Sse`] writer.
+    pub fn sse(mut self, options: SseOptions) -> Sse {
+        let headers = self.headers_mut();
+        for (name, value) in [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache, no-transform"),
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ] {
+            headers
+                .entry(name)
+                .or_insert(HeaderValue::from_static(value));
+        }
+        Sse::new(self.stream(), options)
+    }
+
+    /// Answers `204 No Content`: an `EventSource` that gets it stops reconnecting for good.
+    pub fn stop_reconnecting(self) -> Result {
+        self.head(http::StatusCode::NO_CONTENT)
+    }
+}

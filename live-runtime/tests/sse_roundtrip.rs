@@ -1,0 +1,105 @@
+//! Property tests of the SSE encoder against the WHATWG parser: whatever the payload and the
+//! (valid) fields, a client gets back exactly what was sent, and no input can make a field
+//! appear that was not asked for.
+
+use std::time::Duration;
+
+use live_runtime::ErrorKind;
+use live_runtime::sse::parse::{EventParser, Item};
+use live_runtime::sse::{Event, event_bytes};
+use proptest::prelude::*;
+
+/// What a client sees of a payload: its line breaks, whichever they were, as `\n`.
+fn normalized(payload: &str) -> String {
+    payload.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+fn parse_all(bytes: &[u8]) -> Vec<Item> {
+    EventParser::new().push(bytes)
+}
+
+/// A field value that is valid: no line break, no NUL.
+fn field() -> impl Strategy<Value = String> {
+    "[^\r\n\0]{0,20}"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn text_payloads_round_trip(
+        payload in any::<String>(),
+        event in proptest::option::of(field()),
+        id in proptest::option::of(field()),
+        retry in proptest::option::of(0u64..10_000_000),
+    ) {
+        let mut fields = Event::new();
+        if let Some(event) = &event { fields = fields.event(event.as_str()); }
+        if let Some(id) = &id { fields = fields.with_id(id); }
+        if let Some(retry) = retry { fields = fields.retry(Duration::from_millis(retry)); }
+        let bytes = event_bytes(payload.as_str(), &fields).unwrap();
+        let items = parse_all(&bytes);
+        prop_assert_eq!(items.len(), 1, "{:?}", String::from_utf8_lossy(&bytes));
+        let Item::Event(parsed) = &items[0] else { panic!("not an event: {items:?}") };
+        prop_assert_eq!(&parsed.data, &normalized(&payload));
+        let expected_type = match event.as_deref() { None | Some("") => "message", Some(e) => e };
+        prop_assert_eq!(parsed.event.as_str(), expected_type);
+        prop_assert_eq!(&parsed.id, &id);
+        prop_assert_eq!(parsed.retry, retry);
+    }
+
+    #[test]
+    fn json_payloads_round_trip(value in json_value()) {
+        let bytes = event_bytes(&value, &Event::new()).unwrap();
+        let items = parse_all(&bytes);
+        prop_assert_eq!(items.len(), 1);
+        let Item::Event(parsed) = &items[0] else { panic!() };
+        let back = match &value {
+            // A JSON string is a string payload: sent as text.
+            serde_json::Value::String(s) => { prop_assert_eq!(&parsed.data, &normalized(s)); return Ok(()); }
+            _ => serde_json::from_str::<serde_json::Value>(&parsed.data).unwrap(),
+        };
+        prop_assert_eq!(back, value);
+    }
+
+    /// Fields with a line break or NUL are refused, never sent.
+    #[test]
+    fn invalid_fields_are_errors(prefix in field(), bad in "[\r\n\0]", suffix in field(), in_id: bool) {
+        let value = format!("{prefix}{bad}{suffix}");
+        let fields = if in_id { Event::id(&value) } else { Event::new().event(value) };
+        let error = event_bytes("payload", &fields).unwrap_err();
+        prop_assert_eq!(error.kind(), ErrorKind::InvalidEvent);
+    }
+
+    /// Several events in a row, cut into arbitrary chunks, parse to the same events.
+    #[test]
+    fn any_chunking_gives_the_same_events(payloads in proptest::collection::vec(any::<String>(), 1..5), cut in any::<prop::sample::Index>()) {
+        let mut stream = Vec::new();
+        for (n, payload) in payloads.iter().enumerate() {
+            stream.extend_from_slice(&event_bytes(payload.as_str(), &Event::id(n)).unwrap());
+        }
+        let whole = parse_all(&stream);
+        let at = cut.index(stream.len() + 1);
+        let mut parser = EventParser::new();
+        let mut pieces = parser.push(&stream[..at]);
+        pieces.extend(parser.push(&stream[at..]));
+        prop_assert_eq!(&pieces, &whole);
+        prop_assert_eq!(whole.len(), payloads.len());
+    }
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<String>().prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            proptest::collection::btree_map(any::<String>(), inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
