@@ -77,6 +77,8 @@ pub mod send_stream;
 pub mod sse;
 mod stats;
 mod stream;
+#[cfg(feature = "test-util")]
+pub mod test_client;
 
 /// Turns the `pub` methods of an inherent `impl` block into axum routes, each run as a live
 /// action.
