@@ -48,6 +48,23 @@
 //! | backpressure | 10 chunks, Puma's 10 s | [`config::Buffer`], write timeout, queued chunks sent as one frame |
 //! | HTTP/1.0 | truncated | streamed to the end, close-delimited |
 //!
+//! ## Testing live controllers
+//!
+//! Rails runs live actions inline in tests, so streaming, backpressure and disconnects cannot
+//! be tested, and a stream that never closes hangs the test. With the `test-util` feature,
+//! [`test_client::TestClient`] sends requests through your app's router in-process, on the
+//! production path (spawned action, copied task-locals, close guard, bounded buffer): it
+//! returns at commit, reads chunks and SSE events as they come, can hang up mid-stream, and
+//! fails a read that waits too long instead of hanging. Under `tokio::time::pause()` an action
+//! that sleeps between events runs instantly:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! live-runtime = { version = "0.1", features = ["test-util"] }
+//! ```
+//!
+//! See [`test_client`] for a runnable example.
+//!
 //! ## Errors
 //!
 //! [`Error`] and [`ErrorKind`] say what each failure means: `Closed` (a write after close, a

@@ -1,0 +1,151 @@
+//! The in-process test client: commit before the body ends, incremental reads, timeouts that
+//! fail instead of hanging, disconnects, backpressure, requests with query and JSON, all under
+//! paused time where time matters.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::Query;
+use live_runtime::prelude::*;
+use live_runtime::test_client::TestClient;
+use serde::Deserialize;
+use tokio::sync::{Notify, mpsc};
+
+/// Actions that exercise the client.
+pub struct ProbeController {
+    written: Arc<AtomicUsize>,
+    release: Arc<Notify>,
+    seen: mpsc::UnboundedSender<ErrorKind>,
+}
+
+/// `?name=`
+#[derive(Deserialize)]
+pub struct Name {
+    name: String,
+}
+
+#[live_controller(buffer = 2, write_timeout_ms = none)]
+impl ProbeController {
+    /// Writes, then waits for the test before ending.
+    pub async fn held(&self, live: Live) -> live_runtime::Result {
+        let mut stream = live.stream();
+        stream.write("first").await?;
+        self.release.notified().await;
+        stream.write("last").await?;
+        Ok(())
+    }
+
+    /// Never ends, never writes after the first chunk.
+    pub async fn forever(&self, live: Live) -> live_runtime::Result {
+        let mut stream = live.stream();
+        stream.write("only").await?;
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+
+    /// Writes until the client leaves; reports how the write failed.
+    pub async fn endless(&self, live: Live) -> live_runtime::Result {
+        let mut stream = live.stream();
+        loop {
+            if let Err(error) = stream.write("tick\n").await {
+                self.seen.send(error.kind()).unwrap();
+                return Err(error);
+            }
+            self.written.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Ten writes as fast as the buffer (two chunks) allows.
+    pub async fn burst(&self, live: Live) -> live_runtime::Result {
+        let mut stream = live.stream();
+        for n in 0..10 {
+            stream.write(format!("{n};")).await?;
+            self.written.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Echoes a query parameter and a JSON body.
+    #[post("/echo")]
+    pub async fn echo(&self, Query(q): Query<Name>, Json(body): Json<serde_json::Value>) -> String {
+        format!("{} {}", q.name, body)
+    }
+}
+
+fn client() -> (TestClient, Arc<AtomicUsize>, Arc<Notify>, mpsc::UnboundedReceiver<ErrorKind>) {
+    let written = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(Notify::new());
+    let (seen, seen_rx) = mpsc::unbounded_channel();
+    let controller = ProbeController {
+        written: written.clone(),
+        release: release.clone(),
+        seen,
+    };
+    (TestClient::new(controller.into_router()), written, release, seen_rx)
+}
+
+/// Status and headers come back at commit, while the action still runs.
+#[tokio::test(start_paused = true)]
+async fn response_returns_at_commit() {
+    let (client, _, release, _) = client();
+    let mut response = client.get("/probe/held").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.next_chunk().await.unwrap().unwrap(), "first");
+    release.notify_one();
+    assert_eq!(response.text().await.unwrap(), "last");
+}
+
+/// A stream that never ends fails the read with a clear message instead of hanging; under
+/// paused time the 5 s pass at once.
+#[tokio::test(start_paused = true)]
+async fn a_stream_that_never_ends_times_out_clearly() {
+    let (client, ..) = client();
+    let mut response = client.get("/probe/forever").send().await.unwrap();
+    let error = response.text().await.unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "GET /probe/forever: no data within 5s; the stream is still open"
+    );
+}
+
+/// Dropping the response mid-stream is a client disconnect for the action.
+#[tokio::test(start_paused = true)]
+async fn disconnect_mid_stream() {
+    let (client, _, _, mut seen) = client();
+    let mut response = client.get("/probe/endless").send().await.unwrap();
+    assert_eq!(response.next_chunk().await.unwrap().unwrap(), "tick\n");
+    response.disconnect();
+    assert_eq!(seen.recv().await, Some(ErrorKind::ClientDisconnected));
+}
+
+/// A client that does not read holds the writer at the buffer's bound; reading releases it,
+/// and the queued chunks arrive together.
+#[tokio::test(start_paused = true)]
+async fn slow_reader_exercises_backpressure() {
+    let (client, written, ..) = client();
+    let mut response = client.get("/probe/burst").send().await.unwrap();
+    // Paused time only advances when every task is idle: the writer is then blocked.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(written.load(Ordering::SeqCst), 2);
+    assert_eq!(response.next_chunk().await.unwrap().unwrap(), "0;1;");
+    assert_eq!(response.text().await.unwrap(), "2;3;4;5;6;7;8;9;");
+    assert_eq!(written.load(Ordering::SeqCst), 10);
+}
+
+#[tokio::test]
+async fn query_and_json_body() {
+    let (client, ..) = client();
+    let mut response = client
+        .post("/probe/echo")
+        .query(&[("name", "a b&c")])
+        .json(&serde_json::json!({ "x": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.text().await.unwrap(), "a b&c {\"x\":1}");
+    let bad = client.get("/probe/echo").header("bad header", "x").send().await;
+    assert_eq!(bad.unwrap_err().to_string(), "invalid header bad header: \"x\"");
+}
