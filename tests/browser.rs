@@ -1,0 +1,206 @@
+//! The stocks page in a real browser: headless Chromium, driven over WebDriver, opens
+//! `/stocks`, shows prices as they arrive, and after the server process is killed and started
+//! again it reconnects by itself and carries on from the next id, with no gap and no
+//! duplicate. Needs Debian's `chromium` and `chromium-driver` (`scripts/test` installs them);
+//! without them the test fails, it never skips.
+//!
+//! `UPDATE_SCREENSHOT=1` also writes the page's screenshot to `docs/stocks.png` (the README's).
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A child process killed when the test ends, however it ends.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits for something outside this process (a server, the browser), which offers no event
+/// to wait on: asks again every 50 ms, fails after [`PATIENCE`].
+async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    while !check().await {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn accepts(port: u16) -> bool {
+    tokio::net::TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .is_ok()
+}
+
+/// The stocks example's binary, built next to this test by `cargo test --all-targets`.
+fn stocks_binary() -> PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let profile_dir = deps.parent().and_then(Path::parent).unwrap();
+    let binary = profile_dir.join("examples").join("stocks");
+    if !binary.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--example", "stocks"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the stocks example failed");
+    }
+    binary
+}
+
+async fn start_stocks(port: u16) -> Process {
+    let child = Command::new(stocks_binary())
+        .env("PORT", port.to_string())
+        .env("STOCKS_INTERVAL_MS", "200")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the stocks example starts");
+    let process = Process(child);
+    wait_until("the stocks server accepts connections", || accepts(port)).await;
+    process
+}
+
+async fn browser() -> (Process, Client) {
+    for tool in [CHROMIUM, CHROMEDRIVER] {
+        assert!(
+            Path::new(tool).exists(),
+            "{tool} is missing: install Debian's chromium and chromium-driver (scripts/test does)"
+        );
+    }
+    let port = free_port();
+    let driver = Process(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    wait_until("chromedriver accepts connections", || accepts(port)).await;
+    let profile = std::env::temp_dir().join(format!("live-chromium-{}-{port}", std::process::id()));
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=720,520",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session");
+    (driver, client)
+}
+
+/// The ids the page has seen, in order.
+async fn seen_ids(client: &Client) -> Vec<u64> {
+    let value = client
+        .execute("return window.seenIds || [];", vec![])
+        .await
+        .expect("the page answers");
+    match value {
+        Value::Array(ids) => ids
+            .iter()
+            .map(|id| id.as_u64().expect("numeric ids"))
+            .collect(),
+        other => panic!("seenIds is not an array: {other}"),
+    }
+}
+
+async fn state(client: &Client) -> String {
+    let value = client
+        .execute(
+            "return document.getElementById('state').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stocks_page_shows_prices_and_survives_a_server_restart() {
+    let port = free_port();
+    let server = start_stocks(port).await;
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("http://127.0.0.1:{port}/stocks"))
+        .await
+        .expect("the page loads");
+
+    wait_until("three prices on the page", || async {
+        seen_ids(&client).await.len() >= 3
+    })
+    .await;
+    let price = client
+        .execute(
+            "return document.querySelector('#row-ACME .price').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        price.as_str().is_some_and(|p| p.parse::<f64>().is_ok()),
+        "{price}"
+    );
+    assert_eq!(state(&client).await, "open");
+
+    // Restart the server process: the page must reconnect on its own and resume after the
+    // last id it saw.
+    drop(server);
+    let before = seen_ids(&client).await.len();
+    let _server = start_stocks(port).await;
+    wait_until("three more prices after the restart", || async {
+        seen_ids(&client).await.len() >= before + 3
+    })
+    .await;
+    let ids = seen_ids(&client).await;
+    let expected: Vec<u64> = (0..ids.len() as u64).collect();
+    assert_eq!(ids, expected, "a gap or a duplicate across the restart");
+    assert_eq!(state(&client).await, "open");
+
+    let png = client.screenshot().await.expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    let target = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("stocks.png");
+    std::fs::write(&target, &png).unwrap();
+    if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("stocks.png"), &png).unwrap();
+    }
+    client.close().await.unwrap();
+}
