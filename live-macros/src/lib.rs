@@ -1,9 +1,9 @@
 //! The `#[live_controller]` attribute of live. Use it through `live-runtime`, which re-exports
 //! it with its documentation; every path it emits goes through `live_runtime::__private`.
 //!
-//! Layout: [`args`] parses the attribute's arguments, [`model`] reads and checks the impl
-//! block, [`routes`] derives and checks paths, [`expand`] writes the code, [`errors`] collects
-//! every mistake so they are all reported at once.
+//! Layout: `args` parses the attribute's arguments, `model` reads and checks the impl block,
+//! `routes` derives and checks paths, `expand` writes the code, `errors` collects every
+//! mistake so they are all reported at once.
 
 #![warn(missing_docs)]
 
