@@ -12,9 +12,17 @@ use live_runtime::test_client::TestClient;
 async fn hello_streams_n_lines_one_per_interval() {
     let client = TestClient::new(hello::HelloController.into_router());
     let started = tokio::time::Instant::now();
-    let mut response = client.get("/hello/stream").query(&[("n", "3")]).send().await.unwrap();
+    let mut response = client
+        .get("/hello/stream")
+        .query(&[("n", "3")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.header("content-type"), Some("text/event-stream"));
-    assert_eq!(response.next_chunk().await.unwrap().unwrap(), "hello world\n");
+    assert_eq!(
+        response.next_chunk().await.unwrap().unwrap(),
+        "hello world\n"
+    );
     assert_eq!(response.text().await.unwrap(), "hello world\nhello world\n");
     // Three lines, one second apart (default interval): two seconds of virtual time.
     assert_eq!(started.elapsed().as_secs(), 2);
@@ -23,6 +31,11 @@ async fn hello_streams_n_lines_one_per_interval() {
 #[tokio::test(start_paused = true)]
 async fn hello_defaults_to_100_lines() {
     let client = TestClient::new(hello::HelloController.into_router());
-    let mut response = client.get("/hello/stream").query(&[("interval_ms", "10")]).send().await.unwrap();
+    let mut response = client
+        .get("/hello/stream")
+        .query(&[("interval_ms", "10")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.text().await.unwrap(), "hello world\n".repeat(100));
 }

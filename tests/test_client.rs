@@ -75,7 +75,12 @@ impl ProbeController {
     }
 }
 
-fn client() -> (TestClient, Arc<AtomicUsize>, Arc<Notify>, mpsc::UnboundedReceiver<ErrorKind>) {
+fn client() -> (
+    TestClient,
+    Arc<AtomicUsize>,
+    Arc<Notify>,
+    mpsc::UnboundedReceiver<ErrorKind>,
+) {
     let written = Arc::new(AtomicUsize::new(0));
     let release = Arc::new(Notify::new());
     let (seen, seen_rx) = mpsc::unbounded_channel();
@@ -84,7 +89,12 @@ fn client() -> (TestClient, Arc<AtomicUsize>, Arc<Notify>, mpsc::UnboundedReceiv
         release: release.clone(),
         seen,
     };
-    (TestClient::new(controller.into_router()), written, release, seen_rx)
+    (
+        TestClient::new(controller.into_router()),
+        written,
+        release,
+        seen_rx,
+    )
 }
 
 /// Status and headers come back at commit, while the action still runs.
@@ -146,6 +156,13 @@ async fn query_and_json_body() {
         .await
         .unwrap();
     assert_eq!(response.text().await.unwrap(), "a b&c {\"x\":1}");
-    let bad = client.get("/probe/echo").header("bad header", "x").send().await;
-    assert_eq!(bad.unwrap_err().to_string(), "invalid header bad header: \"x\"");
+    let bad = client
+        .get("/probe/echo")
+        .header("bad header", "x")
+        .send()
+        .await;
+    assert_eq!(
+        bad.unwrap_err().to_string(),
+        "invalid header bad header: \"x\""
+    );
 }

@@ -1,9 +1,10 @@
 //! The arguments of `#[live_controller(...)]` and of the per-method route attributes.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
-use syn::parse::Parser;
-use syn::{Attribute, LitBool, LitInt, LitStr, Path, Token};
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::{Attribute, Ident, LitBool, LitInt, LitStr, Path, Token};
 
 use crate::errors::Errors;
 use crate::routes;
@@ -49,7 +50,14 @@ fn positive(lit: LitInt, what: &str) -> syn::Result<LitInt> {
 impl ControllerArgs {
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut args = ControllerArgs::default();
-        let parser = syn::meta::parser(|meta| args.parse_one(meta));
+        let parser = syn::meta::parser(|meta| {
+            // A bad argument is reported and skipped, so the ones after it are checked too.
+            if let Err(error) = args.parse_one(&meta) {
+                errors.push(error);
+                skip_argument(meta.input)?;
+            }
+            Ok(())
+        });
         if let Err(error) = parser.parse2(tokens) {
             errors.push(error);
         }
@@ -63,75 +71,65 @@ impl ControllerArgs {
         args
     }
 
-    fn parse_one(&mut self, meta: ParseNestedMeta) -> syn::Result<()> {
-        let Some(key) = meta.path.get_ident().map(ToString::to_string) else {
-            return Err(meta.error(format!(
-                "unknown argument; expected one of {CONTROLLER_KEYS}"
-            )));
-        };
+    fn parse_one(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
+        let key = path_text(&meta.path);
         match key.as_str() {
             "path" => {
-                once(&self.path, &meta, "path")?;
-                self.path = Some(meta.value()?.parse()?);
+                once(&self.path, meta, "path")?;
+                self.path = Some(value(meta, "a path string: `path = \"/api/stocks\"`")?);
             }
             "exclude_locals" => {
                 if !self.exclude_locals.is_empty() {
                     return Err(meta.error("`exclude_locals` is given more than once"));
                 }
+                // Checked before `parse_nested_meta`, whose messages for these are syn's.
+                match meta.input.cursor().group(Delimiter::Parenthesis) {
+                    Some((inside, ..)) if !inside.eof() => {}
+                    _ => {
+                        return Err(meta.error(
+                            "`exclude_locals` needs the task-locals to leave out: `exclude_locals(TENANT, DB_STACK)`",
+                        ));
+                    }
+                }
                 meta.parse_nested_meta(|local| {
                     self.exclude_locals.push(local.path);
                     Ok(())
                 })?;
-                if self.exclude_locals.is_empty() {
-                    return Err(meta.error("`exclude_locals(...)` needs at least one task-local"));
-                }
             }
             "buffer" => {
-                once(&self.buffer, &meta, "buffer")?;
-                let value = meta.value()?;
-                self.buffer = Some(if value.peek(LitInt) {
-                    BufferArg::Chunks(positive(value.parse()?, "buffer")?)
-                } else {
-                    let word: syn::Ident = value.parse().map_err(|e| {
-                        syn::Error::new(e.span(), "expected a number of chunks or `unbounded`")
-                    })?;
-                    if word != "unbounded" {
-                        return Err(syn::Error::new(
-                            word.span(),
-                            "expected a number of chunks or `unbounded`",
-                        ));
+                once(&self.buffer, meta, "buffer")?;
+                let expected = "a number of chunks or `unbounded`: `buffer = 32`";
+                self.buffer = Some(match value(meta, expected)? {
+                    NumberOr::Number(n) => BufferArg::Chunks(positive(n, "buffer")?),
+                    NumberOr::Word(word) if word == "unbounded" => {
+                        BufferArg::Unbounded(word.span())
                     }
-                    BufferArg::Unbounded(word.span())
+                    NumberOr::Word(word) => return Err(takes(&word, "buffer", expected)),
                 });
             }
             "write_timeout_ms" => {
-                once(&self.write_timeout_ms, &meta, "write_timeout_ms")?;
-                let value = meta.value()?;
-                self.write_timeout_ms = Some(if value.peek(LitInt) {
-                    Some(positive(value.parse()?, "write_timeout_ms")?)
-                } else {
-                    let word: syn::Ident = value.parse().map_err(|e| {
-                        syn::Error::new(e.span(), "expected milliseconds or `none`")
-                    })?;
-                    if word != "none" {
-                        return Err(syn::Error::new(
-                            word.span(),
-                            "expected milliseconds or `none`",
-                        ));
+                once(&self.write_timeout_ms, meta, "write_timeout_ms")?;
+                let expected = "milliseconds or `none`: `write_timeout_ms = 5000`";
+                self.write_timeout_ms = Some(match value(meta, expected)? {
+                    NumberOr::Number(n) => Some(positive(n, "write_timeout_ms")?),
+                    NumberOr::Word(word) if word == "none" => None,
+                    NumberOr::Word(word) => {
+                        return Err(takes(&word, "write_timeout_ms", expected));
                     }
-                    None
                 });
             }
             "coalesce_bytes" => {
-                once(&self.coalesce_bytes, &meta, "coalesce_bytes")?;
-                let lit: LitInt = meta.value()?.parse()?;
-                lit.base10_parse::<usize>()?;
+                once(&self.coalesce_bytes, meta, "coalesce_bytes")?;
+                let expected = "a number of bytes: `coalesce_bytes = 65536`";
+                let lit: LitInt = value(meta, expected)?;
+                lit.base10_parse::<usize>()
+                    .map_err(|_| takes(&lit, "coalesce_bytes", expected))?;
                 self.coalesce_bytes = Some(lit);
             }
             "html_error_snippet" => {
-                once(&self.html_error_snippet, &meta, "html_error_snippet")?;
+                once(&self.html_error_snippet, meta, "html_error_snippet")?;
                 self.html_error_snippet = Some(if meta.input.peek(Token![=]) {
-                    meta.value()?.parse()?
+                    value(meta, "`true` or `false`, or nothing: `html_error_snippet`")?
                 } else {
                     LitBool::new(
                         true,
@@ -149,6 +147,53 @@ impl ControllerArgs {
         }
         Ok(())
     }
+}
+
+/// A number, or a word such as `unbounded` or `none`.
+enum NumberOr {
+    Number(LitInt),
+    Word(Ident),
+}
+
+impl Parse for NumberOr {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(LitInt) {
+            input.parse().map(NumberOr::Number)
+        } else {
+            input.parse().map(NumberOr::Word)
+        }
+    }
+}
+
+/// The value of `key = value`; a missing `=` or a value of the wrong kind is reported with how
+/// to write it, where syn would only say which token it expected.
+fn value<T: Parse>(meta: &ParseNestedMeta, expected: &str) -> syn::Result<T> {
+    let key = path_text(&meta.path);
+    if !meta.input.peek(Token![=]) {
+        return Err(takes(&meta.path, &key, expected));
+    }
+    let input = meta.value()?;
+    let at = input.span();
+    input
+        .parse()
+        .map_err(|_| syn::Error::new(at, format!("`{key}` takes {expected}")))
+}
+
+fn takes(tokens: impl ToTokens, key: &str, expected: &str) -> syn::Error {
+    syn::Error::new_spanned(tokens, format!("`{key}` takes {expected}"))
+}
+
+/// An argument's name as written, for messages.
+fn path_text(path: &Path) -> String {
+    path.to_token_stream().to_string().replace(' ', "")
+}
+
+/// Skips the rest of a bad argument, up to the comma before the next one.
+fn skip_argument(input: ParseStream) -> syn::Result<()> {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<TokenTree>()?;
+    }
+    Ok(())
 }
 
 /// One route attribute on a method: `#[get("/p")]`, ..., `#[route(method = "GET", path = "/p")]`.
@@ -191,10 +236,11 @@ impl RouteAttr {
         if list.tokens.is_empty() {
             return Err(missing());
         }
-        let path: LitStr = attr.parse_args().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                format!("`#[{name}]` takes one path string: `#[{name}(\"/prices\")]`"),
+        // At all the arguments: syn's error would point at the first token it did not expect.
+        let path: LitStr = attr.parse_args().map_err(|_| {
+            syn::Error::new_spanned(
+                &list.tokens,
+                format!("`#[{name}]` takes one path string: `#[{name}(\"/prices\")]`; several routes are several attributes"),
             )
         })?;
         Ok(RouteAttr {
@@ -222,7 +268,8 @@ impl RouteAttr {
                 path = Some(meta.value()?.parse()?);
             } else {
                 return Err(meta.error(format!(
-                    "unknown argument; expected `method` or `path`: {usage}"
+                    "unknown argument `{}`; expected `method` or `path`: {usage}",
+                    path_text(&meta.path)
                 )));
             }
             Ok(())
@@ -248,5 +295,42 @@ impl RouteAttr {
             method: upper,
             path,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn errors_of(tokens: TokenStream) -> Vec<String> {
+        let mut errors = Errors::default();
+        ControllerArgs::parse(tokens, &mut errors);
+        errors.messages()
+    }
+
+    #[test]
+    fn every_bad_controller_argument_is_reported() {
+        let messages = errors_of(quote!(
+            buffer = 0,
+            colour = "blue",
+            path = "/a",
+            path = "/b"
+        ));
+        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert!(messages[0].contains("`buffer` must be a whole number above 0"));
+        assert!(messages[1].contains("unknown argument `colour`"));
+        assert!(messages[2].contains("`path` is given more than once"));
+    }
+
+    #[test]
+    fn exclude_locals_needs_a_list() {
+        for tokens in [quote!(exclude_locals()), quote!(exclude_locals)] {
+            let messages = errors_of(tokens);
+            assert_eq!(messages.len(), 1, "{messages:#?}");
+            assert!(messages[0].contains("needs the task-locals to leave out"));
+        }
+        assert!(errors_of(quote!(exclude_locals(TENANT, db::STACK))).is_empty());
     }
 }

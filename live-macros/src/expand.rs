@@ -153,7 +153,9 @@ fn config(args: &ControllerArgs) -> TokenStream {
     let private = paths::private();
     let mut settings = Vec::new();
     for local in &args.exclude_locals {
-        settings.push(quote_spanned!(local.span()=> .exclude_local(&#local)));
+        let task_local = respan(&private, local.span());
+        settings
+            .push(quote_spanned!(local.span()=> .exclude_local(#task_local::task_local(&#local))));
     }
     match &args.buffer {
         Some(BufferArg::Chunks(n)) => {
@@ -215,7 +217,7 @@ fn handler(action: &Action) -> TokenStream {
     // The head is split off only when something reads it, and is mutable only when an
     // extractor of the head runs (the last extractor takes the whole request back).
     let live = action.live.is_some();
-    let split = match (live || extracted.len() >= 2, live || !extracted.is_empty()) {
+    let split = match (extracted.len() >= 2, live || !extracted.is_empty()) {
         (true, _) => quote!(let (mut __parts, __body) = __request.into_parts();),
         (false, true) => quote!(let (__parts, __body) = __request.into_parts();),
         (false, false) => quote!(let _ = __request;),
@@ -237,26 +239,42 @@ fn handler(action: &Action) -> TokenStream {
     let call = quote!(__controller.#ident(#(#call_args),*));
     let output_span = action.output_span();
 
+    // The action's future is bound to a name spanned at the action's name and checked there
+    // for `Send`; `check_send` returns it as `Send`, so no bound at the macro reports it again.
+    let action_future = Ident::new("__action", action.span());
+    let private_at_action = respan(&private, action.span());
+    let check_send = quote_spanned!(action.span()=>
+        #private_at_action::check_send(#action_future).await
+    );
+    let checked = quote!({
+        let #action_future = #call;
+        #check_send
+    });
     let run = if live {
-        let check_send = quote_spanned!(action.span()=> #private::check_send);
-        let spawn = Ident::new("spawn", output_span);
-        quote! {
-            let __live_request = match <#private::LiveRequest as #private::PartsArgument>::extract(&mut __parts).await {
-                ::core::result::Result::Ok(value) => value,
-                ::core::result::Result::Err(rejection) => return rejection,
-            };
-            #(#extract)*
-            #unused_body
+        // All of the spawn, `.await` too, at the return type: a wrong one is reported there once.
+        let spawned = quote_spanned!(output_span=>
             __live_request
                 .with_config(&__LIVE_CONFIG)
-                .#spawn(move |__live_handle| #check_send(async move { #call.await }))
+                .spawn(move |__live_handle| async move #checked)
                 .await
+        );
+        quote! {
+            let __live_request = #private::live_request(&__parts);
+            #(#extract)*
+            #unused_body
+            #spawned
         }
     } else {
-        let respond = quote_spanned!(output_span=> #private::ActionResponse::into_action_response);
+        // The response is a name spanned at the return type, where its error then points.
+        let output = Ident::new("__output", output_span);
+        let private_at_output = respan(&private, output_span);
+        let respond = quote_spanned!(output_span=>
+            #private_at_output::ActionResponse::into_action_response(#output)
+        );
         quote! {
             #(#extract)*
-            #respond(#call.await)
+            let #output = #checked;
+            #respond
         }
     };
 
@@ -267,6 +285,18 @@ fn handler(action: &Action) -> TokenStream {
             #run
         }
     }}
+}
+
+/// `tokens` with every span set to `span`, so an expression built of them is reported there.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }
 
 #[cfg(test)]

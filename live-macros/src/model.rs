@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::ToTokens;
+use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{
-    FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, ReceiverKind, ReturnType, Type, Visibility,
+    FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, PathArguments, ReceiverKind,
+    ReturnType, Type, TypeParamBound, Visibility,
 };
 
 use crate::args::{RouteAttr, is_route_attr};
@@ -44,7 +44,7 @@ pub(crate) fn read(
     base: Option<String>,
     errors: &mut Errors,
 ) -> Option<Controller> {
-    check_impl(item, errors);
+    let generic = check_impl(item, errors);
     let name = type_name(&item.self_ty);
     if name.is_none() {
         errors.at(
@@ -79,6 +79,10 @@ pub(crate) fn read(
         }
     }
     check_conflicts(&actions, errors);
+    if generic {
+        // No `Controller` impl at all: one for `Wrapper<T>` would name a `T` out of scope.
+        return None;
+    }
     Some(Controller {
         self_ty: (*item.self_ty).clone(),
         name: name?,
@@ -86,7 +90,8 @@ pub(crate) fn read(
     })
 }
 
-fn check_impl(item: &ItemImpl, errors: &mut Errors) {
+/// Checks the impl block itself; `true` if it is generic.
+fn check_impl(item: &ItemImpl, errors: &mut Errors) -> bool {
     if let Some((path, _)) = &item.trait_ {
         errors.at(
             path,
@@ -96,22 +101,24 @@ fn check_impl(item: &ItemImpl, errors: &mut Errors) {
     if let Some(unsafety) = &item.unsafety {
         errors.at(unsafety, "a controller impl block cannot be `unsafe`");
     }
-    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+    let generic = !item.generics.params.is_empty() || item.generics.where_clause.is_some();
+    if generic {
         errors.at(
             &item.generics,
             "a controller cannot be generic: its routes are fixed when it compiles",
         );
     }
+    generic
 }
 
-/// The last segment of a plain path type, with no generic arguments.
+/// The last segment of a plain path type: `Wrapper` of `Wrapper<u32>` too, so a generic impl
+/// is reported as generic only.
 fn type_name(ty: &Type) -> Option<String> {
     let Type::Path(path) = ty else { return None };
     if path.qself.is_some() {
         return None;
     }
-    let last = path.path.segments.last()?;
-    last.arguments.is_none().then(|| last.ident.to_string())
+    Some(path.path.segments.last()?.ident.to_string())
 }
 
 fn take_route_attrs(attrs: &mut Vec<syn::Attribute>) -> Vec<syn::Attribute> {
@@ -138,7 +145,10 @@ fn read_action(
     let before = errors.len();
     let sig = &method.sig;
     if let Some(constness) = &sig.constness {
-        errors.at(constness, "an action cannot be a `const fn`");
+        errors.at(
+            constness,
+            "an action cannot be a `const fn`: it is a `pub async fn`",
+        );
     }
     if let syn::Safety::Unsafe(unsafety) = &sig.safety {
         errors.at(
@@ -149,13 +159,17 @@ fn read_action(
     if let Some(abi) = &sig.abi {
         errors.at(abi, "an action cannot be `extern`");
     }
-    if sig.asyncness.is_none() {
+    // A `const fn` cannot be `async` either: one mistake, reported once, above.
+    if sig.asyncness.is_none() && sig.constness.is_none() {
         errors.at(
             sig.fn_token,
             format!("action `{}` must be `async fn`", sig.ident),
         );
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+    // Lifetime parameters alone are harmless; a borrowed receiver or argument is reported
+    // where it is, below.
+    let lifetimes_only = sig.generics.lifetimes().count() == sig.generics.params.len();
+    if !lifetimes_only || sig.generics.where_clause.is_some() {
         errors.at(
             &sig.generics,
             "an action cannot be generic: axum must know its argument types",
@@ -165,6 +179,7 @@ fn read_action(
         errors.at(variadic, "an action cannot be variadic");
     }
     check_receiver(method, errors);
+    check_output_owned(&sig.output, errors);
 
     let mut args = Vec::new();
     let mut live = None;
@@ -254,34 +269,77 @@ fn check_owned(ty: &Type, errors: &mut Errors) {
             ty,
             "an action argument cannot be `impl Trait`: axum must know its type",
         );
-    } else if let Some(lifetime) = non_static_lifetime(ty.to_token_stream()) {
+    } else if let Some(borrow) = borrow(ty) {
         errors.at(
             ty,
-            format!("an action argument cannot borrow (`{lifetime}`): the action runs in a spawned `'static` task"),
+            format!("an action argument cannot borrow (`{borrow}`): the action runs in a spawned `'static` task"),
         );
     }
 }
 
-fn non_static_lifetime(tokens: TokenStream) -> Option<String> {
-    let mut tokens = tokens.into_iter().peekable();
-    while let Some(token) = tokens.next() {
-        match token {
-            TokenTree::Punct(p) if p.as_char() == '\'' => {
-                if let Some(TokenTree::Ident(name)) = tokens.peek() {
-                    if name != "static" {
-                        return Some(format!("'{name}"));
-                    }
-                }
-            }
-            TokenTree::Group(group) => {
-                if let Some(found) = non_static_lifetime(group.stream()) {
-                    return Some(found);
-                }
-            }
-            _ => {}
+/// The response is sent after the action's call ends, so it cannot borrow `&self` or anything
+/// else of the call; rustc would only say so at the macro.
+fn check_output_owned(output: &ReturnType, errors: &mut Errors) {
+    if let ReturnType::Type(_, ty) = output {
+        if let Some(borrow) = borrow(ty) {
+            errors.at(
+                ty,
+                format!("an action cannot return a borrow (`{borrow}`): the response outlives the call; return an owned type (`String`, not `&str`) or a `&'static` one"),
+            );
         }
     }
-    None
+}
+
+/// The first borrow in a type as written: a lifetime other than `'static`, or a `&` without
+/// one. Lifetimes elided inside `Fn(&str)` and `fn(&str)` are the function's own, not borrows.
+fn borrow(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Reference(reference) => match &reference.lifetime {
+            None => Some("&".to_owned()),
+            Some(lifetime) if lifetime.ident != "static" => Some(lifetime.to_string()),
+            Some(_) => borrow(&reference.elem),
+        },
+        Type::Path(path) => path
+            .qself
+            .as_ref()
+            .and_then(|qself| borrow(&qself.ty))
+            .or_else(|| borrow_in_path(&path.path)),
+        Type::TraitObject(object) => borrow_in_bounds(&object.bounds),
+        Type::ImplTrait(opaque) => borrow_in_bounds(&opaque.bounds),
+        Type::Tuple(tuple) => tuple.elems.iter().find_map(borrow),
+        Type::Array(array) => borrow(&array.elem),
+        Type::Slice(slice) => borrow(&slice.elem),
+        Type::Paren(paren) => borrow(&paren.elem),
+        Type::Group(group) => borrow(&group.elem),
+        Type::Ptr(pointer) => borrow(&pointer.elem),
+        _ => None,
+    }
+}
+
+fn borrow_in_path(path: &syn::Path) -> Option<String> {
+    path.segments.iter().find_map(|segment| {
+        let PathArguments::AngleBracketed(args) = &segment.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            GenericArgument::Lifetime(lifetime) if lifetime.ident != "static" => {
+                Some(lifetime.to_string())
+            }
+            GenericArgument::Type(ty) => borrow(ty),
+            GenericArgument::AssocType(assoc) => borrow(&assoc.ty),
+            _ => None,
+        })
+    })
+}
+
+fn borrow_in_bounds<'a>(bounds: impl IntoIterator<Item = &'a TypeParamBound>) -> Option<String> {
+    bounds.into_iter().find_map(|bound| match bound {
+        TypeParamBound::Lifetime(lifetime) if lifetime.ident != "static" => {
+            Some(lifetime.to_string())
+        }
+        TypeParamBound::Trait(bound) => borrow_in_path(&bound.path),
+        _ => None,
+    })
 }
 
 /// `Live` or a path ending in `Live`, without generics.
@@ -336,5 +394,45 @@ impl Action {
             ReturnType::Default => self.ident.span(),
             ReturnType::Type(_, ty) => ty.span(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+
+    fn borrow_of(ty: Type) -> Option<String> {
+        borrow(&ty)
+    }
+
+    #[test]
+    fn borrows_in_types() {
+        assert_eq!(borrow_of(parse_quote!(&str)).as_deref(), Some("&"));
+        assert_eq!(borrow_of(parse_quote!(Json<&str>)).as_deref(), Some("&"));
+        assert_eq!(borrow_of(parse_quote!(Cow<'a, str>)).as_deref(), Some("'a"));
+        assert_eq!(borrow_of(parse_quote!(&'a str)).as_deref(), Some("'a"));
+        assert_eq!(
+            borrow_of(parse_quote!(impl IntoResponse + '_)).as_deref(),
+            Some("'_")
+        );
+        assert_eq!(
+            borrow_of(parse_quote!((StatusCode, &'static [&str]))).as_deref(),
+            Some("&")
+        );
+        assert_eq!(borrow_of(parse_quote!(&'static str)), None);
+        assert_eq!(
+            borrow_of(parse_quote!((StatusCode, Cow<'static, str>))),
+            None
+        );
+        assert_eq!(borrow_of(parse_quote!(Json<Vec<String>>)), None);
+        assert_eq!(
+            borrow_of(parse_quote!(
+                Extension<Arc<dyn Fn(&str) -> &str + Send + Sync>>
+            )),
+            None
+        );
+        assert_eq!(borrow_of(parse_quote!(Extension<fn(&str) -> usize>)), None);
     }
 }

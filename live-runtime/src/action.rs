@@ -86,22 +86,27 @@ impl<S: Send + Sync> FromRequestParts<S> for LiveRequest {
         parts: &mut request::Parts,
         _state: &S,
     ) -> std::result::Result<Self, Infallible> {
+        Ok(LiveRequest::from_parts(parts))
+    }
+}
+
+impl LiveRequest {
+    /// What the action needs of the request head; nothing here can fail or wait.
+    pub(crate) fn from_parts(parts: &request::Parts) -> Self {
         let accepts_html = parts
             .headers
             .get_all(header::ACCEPT)
             .iter()
             .any(|v| v.to_str().is_ok_and(|v| v.contains("text/html")));
-        Ok(LiveRequest {
+        LiveRequest {
             info: RequestInfo {
                 if_none_match: parts.headers.get(header::IF_NONE_MATCH).cloned(),
                 accepts_html,
             },
             config: LiveConfig::global(),
-        })
+        }
     }
-}
 
-impl LiveRequest {
     /// Runs the action under `config` (a controller's) on top of the global config.
     #[must_use]
     pub fn with_config(mut self, config: &'static LiveConfig) -> Self {

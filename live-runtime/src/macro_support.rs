@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
 use http::request::Parts;
 
+use crate::locals::LocalKey;
+
 /// Every argument of an action but the last extracts from the request's head.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be an argument of an action here: it is not an extractor of the request head",
@@ -19,10 +21,13 @@ use http::request::Parts;
 pub trait PartsArgument: Sized {
     /// Extracts the argument, or the response that rejects the request.
     ///
-    /// A boxed future, not `impl Future`: rustc resolves an `impl Future` of the blanket
-    /// impl before it checks `Self: PartsArgument`, and would report axum's bare
-    /// `FromRequestParts` bound (twice for a type of several tokens) instead of this trait's
-    /// message.
+    /// A boxed future, not `impl Future`, for two reasons. rustc resolves an `impl Future` of
+    /// the blanket impl before it checks `Self: PartsArgument`, so a type that is not an
+    /// extractor would get axum's bare `FromRequestParts` bound (twice for a type of several
+    /// tokens) instead of this trait's message. And the handler's future would be `Send`
+    /// only through rustc seeing into that `impl Future`, which fails for an extractor whose
+    /// type has a higher-ranked lifetime (`Extension<Arc<dyn Fn(&str) + Send + Sync>>`):
+    /// "implementation of `Send` is not general enough", at the macro (rust-lang/rust#110338).
     fn extract(parts: &mut Parts) -> BoxFuture<'_, Result<Self, Response>>;
 }
 
@@ -43,15 +48,18 @@ impl<T: FromRequestParts<()>> PartsArgument for T {
     note = "action arguments are axum extractors (`Path`, `Query`, `Json`, ...) and at most one `Live`"
 )]
 pub trait LastArgument<M>: Sized {
-    /// Extracts the argument, or the response that rejects the request.
-    fn extract(request: Request) -> impl Future<Output = Result<Self, Response>> + Send;
+    /// Extracts the argument, or the response that rejects the request. Boxed for the reasons
+    /// given at [`PartsArgument::extract`].
+    fn extract(request: Request) -> BoxFuture<'static, Result<Self, Response>>;
 }
 
-impl<M, T: FromRequest<(), M>> LastArgument<M> for T {
-    async fn extract(request: Request) -> Result<Self, Response> {
-        T::from_request(request, &())
-            .await
-            .map_err(IntoResponse::into_response)
+impl<M: 'static, T: FromRequest<(), M> + 'static> LastArgument<M> for T {
+    fn extract(request: Request) -> BoxFuture<'static, Result<Self, Response>> {
+        Box::pin(async move {
+            T::from_request(request, &())
+                .await
+                .map_err(IntoResponse::into_response)
+        })
     }
 }
 
@@ -72,9 +80,39 @@ impl<T: IntoResponse> ActionResponse for T {
     }
 }
 
+/// The live side of a request, taken from its head without a future: it cannot fail.
+pub fn live_request(parts: &Parts) -> crate::LiveRequest {
+    crate::LiveRequest::from_parts(parts)
+}
+
 /// The action's future runs in a spawned task, so it must be `Send`; called at the action's
 /// name so that is where the error points. The result is declared `Send`, so the spawn and
-/// axum's `Handler` bound, which are spanned at the macro, do not report it again.
+/// axum's `Handler` bound, spanned at the macro, do not report it again.
 pub fn check_send<F: Future + Send>(future: F) -> impl Future<Output = F::Output> + Send {
     future
+}
+
+/// What `exclude_locals(...)` names: a key declared with `live_runtime::task_local!`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a task-local: `exclude_locals` takes keys declared with `live_runtime::task_local!`",
+    label = "not a `live_runtime::task_local!` key"
+)]
+pub trait TaskLocal {
+    /// The value the key holds.
+    type Value: 'static;
+    /// The key itself.
+    fn key(&'static self) -> &'static LocalKey<Self::Value>;
+}
+
+impl<T: 'static> TaskLocal for LocalKey<T> {
+    type Value = T;
+    fn key(&'static self) -> &'static LocalKey<T> {
+        self
+    }
+}
+
+/// The key of an `exclude_locals(...)` argument, checked through [`TaskLocal`] at the user's
+/// token.
+pub fn task_local<K: TaskLocal + ?Sized>(key: &'static K) -> &'static LocalKey<K::Value> {
+    key.key()
 }

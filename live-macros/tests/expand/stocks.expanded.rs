@@ -65,7 +65,7 @@ impl ::live_runtime::__private::Controller for StocksController {
             ::live_runtime::__private::LiveConfig,
         > = ::live_runtime::__private::LazyLock::new(|| {
             ::live_runtime::__private::LiveConfig::new()
-                .exclude_local(&TENANT)
+                .exclude_local(::live_runtime::__private::task_local(&TENANT))
                 .buffer(::live_runtime::__private::Buffer::Chunks(32))
                 .write_timeout(
                     ::core::option::Option::Some(
@@ -78,23 +78,18 @@ impl ::live_runtime::__private::Controller for StocksController {
             let __controller = ::live_runtime::__private::Arc::clone(&__controller);
             move |__request: ::live_runtime::__private::axum::extract::Request| async move {
                 let _ = __request;
-                ::live_runtime::__private::ActionResponse::into_action_response(
-                    __controller.index().await,
-                )
+                let __output = {
+                    let __action = __controller.index();
+                    ::live_runtime::__private::check_send(__action).await
+                };
+                ::live_runtime::__private::ActionResponse::into_action_response(__output)
             }
         };
         let __live_show = {
             let __controller = ::live_runtime::__private::Arc::clone(&__controller);
             move |__request: ::live_runtime::__private::axum::extract::Request| async move {
-                let (mut __parts, __body) = __request.into_parts();
-                let __live_request = match <::live_runtime::__private::LiveRequest as ::live_runtime::__private::PartsArgument>::extract(
-                        &mut __parts,
-                    )
-                    .await
-                {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(rejection) => return rejection,
-                };
+                let (__parts, __body) = __request.into_parts();
+                let __live_request = ::live_runtime::__private::live_request(&__parts);
                 let __arg0 = match <Path<
                     u32,
                 > as ::live_runtime::__private::LastArgument<
@@ -112,9 +107,10 @@ impl ::live_runtime::__private::Controller for StocksController {
                 };
                 __live_request
                     .with_config(&__LIVE_CONFIG)
-                    .spawn(move |__live_handle| ::live_runtime::__private::check_send(async move {
-                        __controller.show(__arg0, __live_handle).await
-                    }))
+                    .spawn(move |__live_handle| async move {
+                        let __action = __controller.show(__arg0, __live_handle);
+                        ::live_runtime::__private::check_send(__action).await
+                    })
                     .await
             }
         };
@@ -122,14 +118,7 @@ impl ::live_runtime::__private::Controller for StocksController {
             let __controller = ::live_runtime::__private::Arc::clone(&__controller);
             move |__request: ::live_runtime::__private::axum::extract::Request| async move {
                 let (mut __parts, __body) = __request.into_parts();
-                let __live_request = match <::live_runtime::__private::LiveRequest as ::live_runtime::__private::PartsArgument>::extract(
-                        &mut __parts,
-                    )
-                    .await
-                {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(rejection) => return rejection,
-                };
+                let __live_request = ::live_runtime::__private::live_request(&__parts);
                 let __arg0 = match <Path<
                     u32,
                 > as ::live_runtime::__private::PartsArgument>::extract(&mut __parts)
@@ -155,24 +144,19 @@ impl ::live_runtime::__private::Controller for StocksController {
                 };
                 __live_request
                     .with_config(&__LIVE_CONFIG)
-                    .spawn(move |__live_handle| ::live_runtime::__private::check_send(async move {
-                        __controller.update(__arg0, __live_handle, __arg2).await
-                    }))
+                    .spawn(move |__live_handle| async move {
+                        let __action = __controller
+                            .update(__arg0, __live_handle, __arg2);
+                        ::live_runtime::__private::check_send(__action).await
+                    })
                     .await
             }
         };
         let __live_prices = {
             let __controller = ::live_runtime::__private::Arc::clone(&__controller);
             move |__request: ::live_runtime::__private::axum::extract::Request| async move {
-                let (mut __parts, __body) = __request.into_parts();
-                let __live_request = match <::live_runtime::__private::LiveRequest as ::live_runtime::__private::PartsArgument>::extract(
-                        &mut __parts,
-                    )
-                    .await
-                {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(rejection) => return rejection,
-                };
+                let (__parts, __body) = __request.into_parts();
+                let __live_request = ::live_runtime::__private::live_request(&__parts);
                 let __arg0 = match <HeaderMap as ::live_runtime::__private::LastArgument<
                     _,
                 >>::extract(
@@ -188,9 +172,10 @@ impl ::live_runtime::__private::Controller for StocksController {
                 };
                 __live_request
                     .with_config(&__LIVE_CONFIG)
-                    .spawn(move |__live_handle| ::live_runtime::__private::check_send(async move {
-                        __controller.prices(__arg0, __live_handle).await
-                    }))
+                    .spawn(move |__live_handle| async move {
+                        let __action = __controller.prices(__arg0, __live_handle);
+                        ::live_runtime::__private::check_send(__action).await
+                    })
                     .await
             }
         };

@@ -1,0 +1,74 @@
+// Test: every controller setting: `buffer = N` and `buffer = unbounded`, `write_timeout_ms = N`
+// and `= none`, `coalesce_bytes = N` (0 too), `html_error_snippet` bare and `= false`, and
+// `exclude_locals(...)` with keys declared by `live_runtime::task_local!`, local or by path.
+use live_runtime::prelude::*;
+
+live_runtime::task_local! {
+    static TENANT: String;
+    static REQUEST_ID: u64;
+}
+
+mod db {
+    live_runtime::task_local! {
+        pub static STACK: Vec<String>;
+    }
+}
+
+pub struct TunedController;
+
+#[live_controller(
+    path = "/tuned",
+    buffer = 32,
+    write_timeout_ms = 5000,
+    coalesce_bytes = 65536,
+    html_error_snippet,
+    exclude_locals(TENANT, REQUEST_ID, db::STACK)
+)]
+impl TunedController {
+    pub async fn stream(&self, live: Live) -> live_runtime::Result {
+        live.stream().write("tuned").await?;
+        Ok(())
+    }
+}
+
+pub struct UnboundedController;
+
+#[live_controller(
+    buffer = unbounded,
+    write_timeout_ms = none,
+    coalesce_bytes = 0,
+    html_error_snippet = false,
+    exclude_locals(TENANT)
+)]
+impl UnboundedController {
+    pub async fn stream(&self, live: Live) -> live_runtime::Result {
+        live.stream().write("unbounded").await?;
+        Ok(())
+    }
+}
+
+pub struct OneChunkController;
+
+#[live_controller(buffer = 1, html_error_snippet = true)]
+impl OneChunkController {
+    pub async fn stream(&self, live: Live) -> live_runtime::Result {
+        live.stream().write("one").await?;
+        Ok(())
+    }
+}
+
+fn main() {
+    assert_eq!(<TunedController as Controller>::ROUTES[0].path, "/tuned/stream");
+    assert_eq!(
+        <UnboundedController as Controller>::ROUTES[0].path,
+        "/unbounded/stream"
+    );
+    assert_eq!(
+        <OneChunkController as Controller>::ROUTES[0].path,
+        "/one_chunk/stream"
+    );
+    let _router: axum::Router = axum::Router::new()
+        .merge(TunedController.into_router())
+        .merge(UnboundedController.into_router())
+        .merge(OneChunkController.into_router());
+}
