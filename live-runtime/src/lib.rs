@@ -3,35 +3,42 @@
 //! Rails' `include ActionController::Live`, for axum and tokio: actions that write to the
 //! client as they go (raw chunks, Server-Sent Events, downloads), each in its own tokio task.
 //!
-//! An action gets a [`Live`] handle: the response before commit. It sets status, headers and
-//! cookies, then takes the [`LiveStream`] and writes. The first write commits: status and
-//! headers go out, and the handler returns while the action keeps writing. The stream ends
-//! when the action ends, by return, `?` or panic, so a forgotten close never hangs a client.
+//! A controller is an impl block under [`live_controller`]: each `pub async fn` is an axum
+//! route, named the Rails way. An action that takes a [`Live`] handle is live: it gets the
+//! response before commit, sets status, headers and cookies, then takes the [`LiveStream`] (or
+//! an [`Sse`](sse::Sse) writer, or a [download](send_stream)) and writes. The first write
+//! commits: status and headers go out, and the handler returns while the action keeps
+//! writing. The stream ends when the action ends, by return, `?` or panic, so a forgotten close
+//! never hangs a client.
 //!
 //! ```no_run
-//! use axum::{Router, routing::get, response::Response};
+//! use std::time::Duration;
 //! use live_runtime::prelude::*;
 //!
-//! async fn stream(request: LiveRequest) -> Response {
-//!     request
-//!         .spawn(|mut live: Live| async move {
-//!             live.set_content_type("text/event-stream")?;
-//!             let mut stream = live.stream();
-//!             for _ in 0..100 {
-//!                 stream.write("hello world\n").await?;
-//!                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-//!             }
-//!             Ok::<_, live_runtime::Error>(())
-//!         })
-//!         .await
+//! pub struct HelloController;
+//!
+//! #[live_controller]
+//! impl HelloController {
+//!     /// `GET /hello/stream`
+//!     pub async fn stream(&self, mut live: Live) -> live_runtime::Result {
+//!         live.set_content_type("text/event-stream")?;
+//!         let mut stream = live.stream();
+//!         for _ in 0..100 {
+//!             stream.write("hello world\n").await?;
+//!             tokio::time::sleep(Duration::from_secs(1)).await;
+//!         }
+//!         Ok(())
+//!     }
 //! }
 //!
 //! # async fn serve() {
-//! let app = Router::new().route("/hello/stream", get(stream));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
-//! axum::serve(listener, app).await.unwrap();
+//! axum::serve(listener, HelloController.into_router()).await.unwrap();
 //! # }
 //! ```
+//!
+//! Without the macro, a plain axum handler takes the [`LiveRequest`] extractor and
+//! [`spawn`](LiveRequest::spawn)s the action: the macro generates exactly that.
 //!
 //! ## How it behaves
 //!
@@ -47,6 +54,10 @@
 //! | client gone | noticed on a later write only | `Err(ClientDisconnected)`, [`LiveStream::disconnected`] while idle |
 //! | backpressure | 10 chunks, Puma's 10 s | [`config::Buffer`], write timeout, queued chunks sent as one frame |
 //! | HTTP/1.0 | truncated | streamed to the end, close-delimited |
+//! | SSE | `retry`/`event`/`id` unescaped, `\r` unsplit | the same bytes, injection refused, comments, keep-alive: [`sse`] |
+//! | `Last-Event-ID` | not supported | the [`LastEventId`](sse::LastEventId) extractor |
+//! | `send_stream` | no length | Rails' headers, any filename safe, optional checked length: [`send_stream`] |
+//! | tests | inline, unbounded, hang on no close | the same production path in-process, with timeouts: `test_client` |
 //!
 //! ## Testing live controllers
 //!
@@ -69,7 +80,9 @@
 //!
 //! [`Error`] and [`ErrorKind`] say what each failure means: `Closed` (a write after close, a
 //! bug), `ClientDisconnected` and `WriteTimeout` (the client is gone, a normal end),
-//! `InvalidHeader` (a header HTTP cannot carry), `Panic` and `Action` (the action failed).
+//! `InvalidHeader` (a header HTTP cannot carry), `InvalidEvent` (an SSE field that would break
+//! the framing), `LengthMismatch` (a download that is not its declared length), `Panic` and
+//! `Action` (the action failed).
 //!
 //! ## Disconnects
 //!
