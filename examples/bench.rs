@@ -5,17 +5,26 @@
 //!    feed a tokio `mpsc` channel of capacity 10 from a producer task: axum's `Sse` over a
 //!    stream of `Event`s, and `Body::from_stream` over a stream of `Bytes`. The server runs on
 //!    a 2-worker multi-thread runtime; the client (reqwest, reading with `chunk()`) runs on
-//!    its own thread and runtime. Rounds are interleaved; the median is reported.
-//! 2. Memory: 10,000 idle streams that got their first event and then wait. Each variant is
+//!    its own thread and runtime. Rounds are interleaved; the median is reported. CPU times
+//!    come from `/proc/.../schedstat`, in nanoseconds.
+//! 2. SSE encoding, in the same run and the same rounds: the same 200,000 events, encoded per
+//!    event from a `#[derive(Serialize)] struct Tick { n: u64 }`, by live's SSE writer
+//!    (`sse.write(&Tick { n })`) and by axum's `Sse` (`Event::default().json_data(Tick { n })`
+//!    through an mpsc(10)); then the same with an `id` per event. Both sides must send
+//!    byte-identical bodies: the warm-up request of every variant compares the whole body with
+//!    the expected bytes, the timed ones compare its length.
+//! 3. Memory: 10,000 idle streams that got their first event and then wait. Each variant is
 //!    served by a fresh child process (this binary re-run as `serve-idle live|baseline`, same
 //!    allocator and runtime), so its `VmRSS` holds only the server side; the parent opens the
 //!    connections with raw TCP.
 //!
 //! Extra rows run the same live action with coalescing off, without the write timeout, and
-//! with a 64-chunk buffer, to show where its time goes. Results are in `BENCHMARKS.md`.
+//! with a 64-chunk buffer, to show where its time goes. Results are in `BENCHMARKS.md`. The
+//! allocations per event of the SSE variants are counted by `examples/sse_allocs.rs`, not
+//! here: a counting allocator would slow every variant of this benchmark.
 //!
 //! ```sh
-//! cargo run --release --example bench            # full run, about 20 s on 2 cores
+//! cargo run --release --example bench            # full run, about 25 s on 2 cores
 //! cargo run --release --example bench -- --quick # a smoke test: small, noisy numbers
 //! ```
 
@@ -36,6 +45,8 @@ use axum::routing::get;
 use bytes::Bytes;
 use futures_util::Stream;
 use live_runtime::prelude::*;
+use live_runtime::sse::Event as LiveEvent;
+use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
@@ -118,42 +129,102 @@ fn main() -> BoxResult<()> {
 // ---------------------------------------------------------------------------------------------
 // Throughput
 
-/// One variant of the throughput test: a route and how it is shown.
+/// One variant of the throughput test: a route, how it is shown, and the body it must send.
 #[derive(Debug, Clone, Copy)]
 struct Variant {
     name: &'static str,
     path: &'static str,
+    wire: Wire,
 }
 
-const VARIANTS: [Variant; 6] = [
+/// The body of a throughput response: 200,000 events, `n` = 0, 1, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    /// `data: {"n":<n>}\n\n`
+    Data,
+    /// `id: <n>\ndata: {"n":<n>}\n\n`
+    IdData,
+}
+
+const VARIANTS: [Variant; 12] = [
     Variant {
         name: "live (defaults)",
         path: "/live",
+        wire: Wire::Data,
     },
     Variant {
         name: "live, coalesce_bytes(0)",
         path: "/live-nocoalesce",
+        wire: Wire::Data,
     },
     Variant {
         name: "live, write_timeout(None)",
         path: "/live-notimeout",
+        wire: Wire::Data,
     },
     Variant {
         name: "live, buffer(Chunks(64))",
         path: "/live-chunks64",
+        wire: Wire::Data,
     },
     Variant {
         name: "baseline A: Sse + mpsc(10)",
         path: "/sse",
+        wire: Wire::Data,
     },
     Variant {
         name: "baseline B: Body::from_stream + mpsc(10)",
         path: "/body",
+        wire: Wire::Data,
+    },
+    Variant {
+        name: "live sse.write(&Tick)",
+        path: "/live-sse",
+        wire: Wire::Data,
+    },
+    Variant {
+        name: "live sse.write(&Tick), coalesce_bytes(0)",
+        path: "/live-sse-nocoalesce",
+        wire: Wire::Data,
+    },
+    Variant {
+        name: "live, Tick into a scratch Vec, copied",
+        path: "/live-scratch",
+        wire: Wire::Data,
+    },
+    Variant {
+        name: "axum Sse, json_data(Tick) + mpsc(10)",
+        path: "/sse-json",
+        wire: Wire::Data,
+    },
+    Variant {
+        name: "live sse.write_with(&Tick, Event::id(n))",
+        path: "/live-sse-id",
+        wire: Wire::IdData,
+    },
+    Variant {
+        name: "axum Sse, id(n).json_data(Tick) + mpsc(10)",
+        path: "/sse-json-id",
+        wire: Wire::IdData,
     },
 ];
 const LIVE: usize = 0;
 const SSE: usize = 4;
 const BODY: usize = 5;
+/// The rows of the first table: pre-encoded events.
+const STREAM_ROWS: std::ops::Range<usize> = 0..6;
+/// The rows of the second table: events encoded by the SSE writers.
+const SSE_ROWS: std::ops::Range<usize> = 6..12;
+const LIVE_SSE: usize = 6;
+const AXUM_SSE: usize = 9;
+const LIVE_SSE_ID: usize = 10;
+const AXUM_SSE_ID: usize = 11;
+
+/// The payload of the SSE-encoding rows: the common case, a small derived struct.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Tick {
+    n: u64,
+}
 
 /// What one request measured.
 #[derive(Debug, Clone, Copy)]
@@ -189,8 +260,16 @@ fn sse_event(n: usize) -> Event {
     Event::default().data(format!("{{\"n\":{n}}}"))
 }
 
-fn expected_len(events: usize) -> usize {
-    (0..events).map(|n| event_bytes(n).len()).sum()
+/// The body every variant of `wire` must send, written out by hand.
+fn expected_body(wire: Wire, events: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    for n in 0..events {
+        if wire == Wire::IdData {
+            body.extend_from_slice(format!("id: {n}\n").as_bytes());
+        }
+        body.extend_from_slice(&event_bytes(n));
+    }
+    body
 }
 
 fn throughput_app(events: usize) -> Router {
@@ -213,6 +292,24 @@ fn throughput_app(events: usize) -> Router {
         )
         .route("/sse", get(move || sse_events(events)))
         .route("/body", get(move || body_events(events)))
+        .route(
+            "/live-sse",
+            get(move |request: LiveRequest| live_sse(request, events, &DEFAULT)),
+        )
+        .route(
+            "/live-sse-nocoalesce",
+            get(move |request: LiveRequest| live_sse(request, events, &NO_COALESCE)),
+        )
+        .route(
+            "/live-scratch",
+            get(move |request: LiveRequest| live_scratch(request, events)),
+        )
+        .route("/sse-json", get(move || sse_json(events)))
+        .route(
+            "/live-sse-id",
+            get(move |request: LiveRequest| live_sse_id(request, events)),
+        )
+        .route("/sse-json-id", get(move || sse_json_id(events)))
 }
 
 async fn live_events(request: LiveRequest, events: usize, config: &'static LiveConfig) -> Response {
@@ -258,6 +355,86 @@ async fn body_events(events: usize) -> Response {
         .expect("static headers are valid")
 }
 
+/// Live's SSE writer: each `Tick` serialized into the writer's buffer and written as a chunk.
+async fn live_sse(request: LiveRequest, events: usize, config: &'static LiveConfig) -> Response {
+    request
+        .with_config(config)
+        .spawn(move |live: Live| async move {
+            let mut sse = live.sse(SseOptions::new().keep_alive(None));
+            for n in 0..events as u64 {
+                sse.write(&Tick { n }).await?;
+            }
+            Ok::<_, Error>(())
+        })
+        .await
+}
+
+async fn live_sse_id(request: LiveRequest, events: usize) -> Response {
+    request
+        .with_config(&DEFAULT)
+        .spawn(move |live: Live| async move {
+            let mut sse = live.sse(SseOptions::new().keep_alive(None));
+            for n in 0..events as u64 {
+                sse.write_with(&Tick { n }, LiveEvent::id(n)).await?;
+            }
+            Ok::<_, Error>(())
+        })
+        .await
+}
+
+/// The SSE encoding the issue asks for, by hand: each event serialized into one reused
+/// `Vec` (never shared, so its capacity is reused) and copied into an exact-size chunk, the
+/// only allocation per event. Not an API: a reference for what live's `Sse` could cost.
+async fn live_scratch(request: LiveRequest, events: usize) -> Response {
+    request
+        .with_config(&DEFAULT)
+        .spawn(move |mut live: Live| async move {
+            live.set_content_type("text/event-stream")?;
+            let mut stream = live.stream();
+            let mut scratch = Vec::with_capacity(64);
+            for n in 0..events as u64 {
+                scratch.clear();
+                scratch.extend_from_slice(b"data: ");
+                serde_json::to_writer(&mut scratch, &Tick { n }).map_err(Error::new)?;
+                scratch.extend_from_slice(b"\n\n");
+                stream.write(Bytes::copy_from_slice(&scratch)).await?;
+            }
+            Ok::<_, Error>(())
+        })
+        .await
+}
+
+/// axum's `Sse` fed by a producer task, the JSON encoded by `Event::json_data`. A failed
+/// encoding would end the stream with an error, which is what `Sse` does with `Err` items.
+async fn sse_json(events: usize) -> Response {
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tokio::spawn(async move {
+        for n in 0..events as u64 {
+            if tx
+                .send(Event::default().json_data(Tick { n }))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    Sse::new(ReceiverStream(rx)).into_response()
+}
+
+async fn sse_json_id(events: usize) -> Response {
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tokio::spawn(async move {
+        for n in 0..events as u64 {
+            let event = Event::default().id(n.to_string()).json_data(Tick { n });
+            if tx.send(event).await.is_err() {
+                return;
+            }
+        }
+    });
+    Sse::new(ReceiverStream(rx)).into_response()
+}
+
 /// `tokio_stream::wrappers::ReceiverStream`, without the dependency.
 struct ReceiverStream<T>(mpsc::Receiver<T>);
 
@@ -298,16 +475,22 @@ fn throughput(sizes: Sizes) -> BoxResult<Vec<Summary>> {
 
 async fn run_rounds(addr: SocketAddr, sizes: Sizes) -> BoxResult<Vec<Vec<Sample>>> {
     let client = reqwest::Client::builder().build()?;
-    let expected = expected_len(sizes.events);
-    // Warm-up: connections, allocator and the code paths of every variant.
+    let data = expected_body(Wire::Data, sizes.events);
+    let id_data = expected_body(Wire::IdData, sizes.events);
+    let expected = |wire| match wire {
+        Wire::Data => &data[..],
+        Wire::IdData => &id_data[..],
+    };
+    // Warm-up: connections, allocator and the code paths of every variant. It also checks
+    // that every variant sends exactly the expected bytes.
     for variant in VARIANTS {
-        fetch(&client, addr, variant.path, expected).await?;
+        fetch(&client, addr, variant.path, expected(variant.wire), true).await?;
     }
     let mut samples = vec![Vec::new(); VARIANTS.len()];
     for round in 0..sizes.rounds {
         // Interleaved so that a slow moment of the machine hits every variant alike.
         for (i, variant) in VARIANTS.iter().enumerate() {
-            let sample = fetch(&client, addr, variant.path, expected).await?;
+            let sample = fetch(&client, addr, variant.path, expected(variant.wire), false).await?;
             eprintln!(
                 "  round {} {:<42} {:>8.0} events/s",
                 round + 1,
@@ -320,26 +503,45 @@ async fn run_rounds(addr: SocketAddr, sizes: Sizes) -> BoxResult<Vec<Vec<Sample>
     Ok(samples)
 }
 
-/// One request, timed from send to the end of the body; checks that every byte arrived.
+/// One request, timed from send to the end of the body. Checks that as many bytes as
+/// `expected` arrived, and with `compare` that they are the same bytes (which costs the
+/// client a copy of the body, so only the untimed warm-up does it).
 async fn fetch(
     client: &reqwest::Client,
     addr: SocketAddr,
     path: &str,
-    expected: usize,
+    expected: &[u8],
+    compare: bool,
 ) -> BoxResult<Sample> {
     let url = format!("http://{addr}{path}");
     let cpu_before = (process_cpu()?, thread_cpu()?);
     let start = Instant::now();
     let mut response = client.get(&url).send().await?.error_for_status()?;
     let (mut bytes, mut frames) = (0, 0);
+    let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         bytes += chunk.len();
         frames += 1;
+        if compare {
+            body.extend_from_slice(&chunk);
+        }
     }
     let wall = start.elapsed();
     let cpu_after = (process_cpu()?, thread_cpu()?);
-    if bytes != expected {
-        return Err(format!("{path}: got {bytes} bytes, expected {expected}").into());
+    if bytes != expected.len() {
+        return Err(format!("{path}: got {bytes} bytes, expected {}", expected.len()).into());
+    }
+    if compare && body != expected {
+        let at = body
+            .iter()
+            .zip(expected)
+            .take_while(|(a, b)| a == b)
+            .count();
+        return Err(format!(
+            "{path}: the body differs from the expected bytes at byte {at}: {:?}",
+            String::from_utf8_lossy(&body[at..(at + 40).min(body.len())])
+        )
+        .into());
     }
     Ok(Sample {
         wall,
@@ -373,26 +575,29 @@ fn median<T: Ord + Copy>(mut values: Vec<T>) -> T {
     values[values.len() / 2]
 }
 
-/// utime + stime of `/proc/<which>/stat`, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
-fn cpu_time(which: &str) -> BoxResult<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{which}/stat"))?;
-    // The command name may hold spaces; the fields after it are space-separated.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .ok_or("malformed stat")?
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    Ok(Duration::from_millis(ticks * 10))
+/// The CPU time a thread has run, in nanoseconds: the first field of its `schedstat`.
+/// (`/proc/<pid>/stat` counts in 10 ms ticks, too coarse for runs of about 100 ms.)
+fn schedstat(path: &std::path::Path) -> BoxResult<Duration> {
+    let stat = std::fs::read_to_string(path)?;
+    let ns = stat.split_whitespace().next().ok_or("empty schedstat")?;
+    Ok(Duration::from_nanos(ns.parse()?))
 }
 
+/// The CPU time of every thread of the process, server and client. Threads that ended are not
+/// counted, but none ends during a request: the runtimes' threads live for the whole run.
 fn process_cpu() -> BoxResult<Duration> {
-    cpu_time("self")
+    let mut total = Duration::ZERO;
+    for task in std::fs::read_dir("/proc/self/task")? {
+        // A thread may end between the listing and the read.
+        if let Ok(cpu) = schedstat(&task?.path().join("schedstat")) {
+            total += cpu;
+        }
+    }
+    Ok(total)
 }
 
 fn thread_cpu() -> BoxResult<Duration> {
-    cpu_time("thread-self")
+    schedstat(std::path::Path::new("/proc/thread-self/schedstat"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -653,15 +858,15 @@ fn print_tables(sizes: Sizes, throughput: &[Summary], memory: &[Memory; 2]) {
         "|{:-<44}|{:->12}|{:->19}|{:->10}|{:->12}|{:->12}|{:->11}|{:->8}|{:->8}|",
         "", "", "", "", "", "", "", "", ""
     );
-    for (variant, s) in VARIANTS.iter().zip(throughput) {
+    for (variant, s) in VARIANTS[STREAM_ROWS].iter().zip(&throughput[STREAM_ROWS]) {
         println!(
-            "| {:<42} | {:>10.0} | {:>17} | {:>8.1} | {:>7} ms | {:>7} ms | {:>9} | {:>6.2} | {:>6.2} |",
+            "| {:<42} | {:>10.0} | {:>17} | {:>8.1} | {:>7.1} ms | {:>7.1} ms | {:>9} | {:>6.2} | {:>6.2} |",
             variant.name,
             s.events_per_sec,
             format!("{:.0}-{:.0}", s.range.0 / 1e3, s.range.1 / 1e3),
             s.wall.as_secs_f64() * 1e3,
-            s.server_cpu.as_millis(),
-            s.client_cpu.as_millis(),
+            s.server_cpu.as_secs_f64() * 1e3,
+            s.client_cpu.as_secs_f64() * 1e3,
             s.frames,
             s.events_per_sec / throughput[SSE].events_per_sec,
             s.events_per_sec / throughput[BODY].events_per_sec,
@@ -677,6 +882,8 @@ fn print_tables(sizes: Sizes, throughput: &[Summary], memory: &[Memory; 2]) {
         worst,
         if worst >= 1.0 { "met" } else { "MISSED" }
     );
+
+    print_sse_table(sizes, throughput);
 
     println!();
     println!(
@@ -711,4 +918,58 @@ fn print_tables(sizes: Sizes, throughput: &[Summary], memory: &[Memory; 2]) {
         "target live - baseline <= 2048 bytes/stream: {diff:+.0}: {}",
         if diff <= 2048.0 { "met" } else { "MISSED" }
     );
+}
+
+fn print_sse_table(sizes: Sizes, throughput: &[Summary]) {
+    println!();
+    println!(
+        "SSE encoding: one stream of {} events from a `Tick {{ n }}`, same rounds",
+        sizes.events
+    );
+    println!(
+        "| {:<42} | {:>10} | {:>17} | {:>8} | {:>10} | {:>12} | {:>10} | {:>9} | {:>11} | {:>11} |",
+        "variant",
+        "events/s",
+        "range (k/s)",
+        "wall ms",
+        "server cpu",
+        "server ns/ev",
+        "client cpu",
+        "frames",
+        "vs axum Sse",
+        "vs live raw"
+    );
+    println!(
+        "|{:-<44}|{:->12}|{:->19}|{:->10}|{:->12}|{:->14}|{:->12}|{:->11}|{:->13}|{:->13}|",
+        "", "", "", "", "", "", "", "", "", ""
+    );
+    for (i, s) in SSE_ROWS.zip(&throughput[SSE_ROWS]) {
+        let variant = VARIANTS[i];
+        let axum = match variant.wire {
+            Wire::Data => AXUM_SSE,
+            Wire::IdData => AXUM_SSE_ID,
+        };
+        println!(
+            "| {:<42} | {:>10.0} | {:>17} | {:>8.1} | {:>7.1} ms | {:>12.0} | {:>7.1} ms | {:>9} | {:>11.2} | {:>11.2} |",
+            variant.name,
+            s.events_per_sec,
+            format!("{:.0}-{:.0}", s.range.0 / 1e3, s.range.1 / 1e3),
+            s.wall.as_secs_f64() * 1e3,
+            s.server_cpu.as_secs_f64() * 1e3,
+            s.server_cpu.as_secs_f64() * 1e9 / sizes.events as f64,
+            s.client_cpu.as_secs_f64() * 1e3,
+            s.frames,
+            s.events_per_sec / throughput[axum].events_per_sec,
+            s.events_per_sec / throughput[LIVE].events_per_sec,
+        );
+    }
+    for (live, axum) in [(LIVE_SSE, AXUM_SSE), (LIVE_SSE_ID, AXUM_SSE_ID)] {
+        let ratio = throughput[live].events_per_sec / throughput[axum].events_per_sec;
+        println!(
+            "target {} / {} >= 1.00: {ratio:.2}: {}",
+            VARIANTS[live].name,
+            VARIANTS[axum].name,
+            if ratio >= 1.0 { "met" } else { "MISSED" }
+        );
+    }
 }

@@ -18,11 +18,11 @@ pub(crate) enum Field<T> {
     Unset,
 }
 
-impl<T: Clone> Field<T> {
+impl<T> Field<T> {
     /// This call's value over the writer's (Rails' `options.merge`, L-26).
-    fn over(&self, default: &Field<T>) -> Option<T> {
+    fn over<'a>(&'a self, default: &'a Field<T>) -> Option<&'a T> {
         match (self, default) {
-            (Field::Set(value), _) | (Field::Inherit, Field::Set(value)) => Some(value.clone()),
+            (Field::Set(value), _) | (Field::Inherit, Field::Set(value)) => Some(value),
             _ => None,
         }
     }
@@ -136,7 +136,7 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
 fn encode_fields(buf: &mut BytesMut, event: &Event, defaults: &Event) -> Result {
     if let Some(retry) = event.retry.over(&defaults.retry) {
         buf.put_slice(b"retry: ");
-        buf.put_slice(itoa_u64(retry, &mut [0; 20]));
+        buf.put_slice(itoa_u64(*retry, &mut [0; 20]));
         buf.put_u8(b'\n');
     }
     for (name, value) in [

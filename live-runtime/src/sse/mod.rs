@@ -172,7 +172,7 @@ impl SseOptions {
 ///
 /// Get one with [`Live::sse`](crate::Live::sse), which also sets the SSE headers, or wrap a
 /// stream with [`Sse::new`] (headers are then yours to set, as in Rails, L-31). Each event is
-/// encoded into one reused buffer and written as one chunk.
+/// encoded into a buffer the writer keeps, and written as one chunk: one allocation per event.
 #[derive(Debug)]
 pub struct Sse {
     stream: LiveStream,
@@ -211,15 +211,22 @@ impl Sse {
             &self.options.fields,
             self.options.escape,
         )?;
-        let chunk = self.buf.split().freeze();
-        self.stream.write(chunk).await
+        self.write_buffered().await
     }
 
     /// Writes a comment (`: text`), which clients ignore. A multi-line text becomes several
     /// comment lines.
     pub async fn comment(&mut self, text: &str) -> Result<usize> {
         comment(&mut self.buf, text);
-        let chunk = self.buf.split().freeze();
+        self.write_buffered().await
+    }
+
+    /// Writes the encoded event as one chunk. The chunk is a copy: the buffer keeps its
+    /// storage for the next event, where splitting it off would leave the storage with the
+    /// queued chunk and make every event allocate and grow a new buffer.
+    async fn write_buffered(&mut self) -> Result<usize> {
+        let chunk = Bytes::copy_from_slice(&self.buf);
+        self.buf.clear();
         self.stream.write(chunk).await
     }
 
