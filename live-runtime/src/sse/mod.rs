@@ -61,6 +61,14 @@
 //! then every event costs a new upstream connection, so set it. Compression layers in the app
 //! (tower-http's `CompressionLayer`) leave live streams alone: they would hold events back
 //! until their buffer fills.
+//!
+//! # Latency of bursts
+//!
+//! hyper leaves Nagle's algorithm on, so when several events go out faster than the client
+//! acknowledges them, the last small one may wait for its delayed ACK (up to 40 ms on Linux).
+//! An event a second never waits. Where every millisecond of a burst counts, set `TCP_NODELAY`
+//! on accepted sockets with axum's `ListenerExt::tap_io(|s| s.set_nodelay(true))`; it costs
+//! throughput, as each frame then becomes a TCP segment of its own (see BENCHMARKS.md).
 
 mod encode;
 mod last_event_id;
