@@ -63,7 +63,7 @@
 //!
 //! Rails runs live actions inline in tests, so streaming, backpressure and disconnects cannot
 //! be tested, and a stream that never closes hangs the test. With the `test-util` feature,
-//! [`test_client::TestClient`] sends requests through your app's router in-process, on the
+//! `test_client::TestClient` sends requests through your app's router in-process, on the
 //! production path (spawned action, copied task-locals, close guard, bounded buffer): it
 //! returns at commit, reads chunks and SSE events as they come, can hang up mid-stream, and
 //! fails a read that waits too long instead of hanging. Under `tokio::time::pause()` an action
@@ -74,7 +74,7 @@
 //! live-runtime = { version = "0.1", features = ["test-util"] }
 //! ```
 //!
-//! See [`test_client`] for a runnable example.
+//! See the `test_client` module for a runnable example.
 //!
 //! ## Errors
 //!
