@@ -10,6 +10,9 @@
 
 use std::fmt::Write as _;
 
+#[path = "common/mod.rs"]
+mod common;
+
 use live_runtime::prelude::*;
 use live_runtime::send_stream::Download;
 
@@ -63,27 +66,14 @@ pub fn write_row(out: &mut String, id: u64) {
 #[allow(dead_code)] // the tests include this file for the controller alone
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
-    println!(
-        "export: listening on http://{}/subscribers/export",
-        listener.local_addr()?
-    );
-    print!(
-        "{}",
-        RouteTable::new().controller::<SubscribersController>()
-    );
-    axum::serve(
-        listener,
-        SubscribersController { rows: 100_000 }.into_router(),
+    let routes = RouteTable::new().controller::<SubscribersController>();
+    let controller = SubscribersController { rows: 100_000 };
+    common::serve(
+        "export",
+        "/subscribers/export",
+        controller.into_router(),
+        routes,
+        || {},
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
     .await
 }

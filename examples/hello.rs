@@ -8,6 +8,9 @@
 
 use std::time::Duration;
 
+#[path = "common/mod.rs"]
+mod common;
+
 use axum::extract::Query;
 use live_runtime::prelude::*;
 use serde::Deserialize;
@@ -55,18 +58,13 @@ impl HelloController {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
-    println!("hello: listening on http://{}", listener.local_addr()?);
-    print!("{}", RouteTable::new().controller::<HelloController>());
-    axum::serve(listener, HelloController.into_router())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let routes = RouteTable::new().controller::<HelloController>();
+    common::serve(
+        "hello",
+        "/hello/stream",
+        HelloController.into_router(),
+        routes,
+        || {},
+    )
+    .await
 }

@@ -10,6 +10,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+#[path = "common/mod.rs"]
+mod common;
+
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
@@ -296,22 +299,10 @@ pub fn app(latch: Arc<Semaphore>) -> Router {
         .layer(middleware::from_fn(request_context))
 }
 
-#[allow(dead_code)] // `tests/rails_parity.rs` includes this file for `app` alone
+#[allow(dead_code)] // the tests include this file for `app` alone
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
-    println!(
-        "rails_parity: listening on http://{}",
-        listener.local_addr()?
-    );
-    print!("{}", RouteTable::new().controller::<TestController>());
-    // Release `blocking_stream` step by step from the console: one permit per second.
+    // Release `blocking_stream` step by step: one permit a second, two at most in store.
     let latch = Arc::new(Semaphore::new(0));
     let releaser = latch.clone();
     tokio::spawn(async move {
@@ -322,9 +313,6 @@ async fn main() -> std::io::Result<()> {
             }
         }
     });
-    axum::serve(listener, app(latch))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let routes = RouteTable::new().controller::<TestController>();
+    common::serve("rails_parity", "/test/basic_sse", app(latch), routes, || {}).await
 }

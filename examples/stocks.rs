@@ -12,6 +12,9 @@
 
 use std::time::Duration;
 
+#[path = "common/mod.rs"]
+mod common;
+
 use live_runtime::prelude::*;
 use serde::Serialize;
 use tokio::sync::watch;
@@ -163,12 +166,6 @@ const PAGE: &str = r#"<!doctype html>
 #[allow(dead_code)] // the tests include this file for the controller alone
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
     let interval = std::env::var("STOCKS_INTERVAL_MS")
         .ok()
         .and_then(|ms| ms.parse().ok())
@@ -179,18 +176,17 @@ async fn main() -> std::io::Result<()> {
         interval,
         shutdown: shutdown_rx,
     };
-    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
-    println!(
-        "stocks: listening on http://{}/stocks",
-        listener.local_addr()?
-    );
-    print!("{}", RouteTable::new().controller::<StocksController>());
-    axum::serve(listener, controller.into_router())
-        .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            println!("stocks: shutting down");
-            // Open streams end, so the graceful shutdown does not wait on them forever.
-            let _ = shutdown.send(true);
-        })
-        .await
+    let routes = RouteTable::new().controller::<StocksController>();
+    // Open streams end at shutdown, so the graceful shutdown does not wait on them forever.
+    let on_shutdown = move || {
+        let _ = shutdown.send(true);
+    };
+    common::serve(
+        "stocks",
+        "/stocks",
+        controller.into_router(),
+        routes,
+        on_shutdown,
+    )
+    .await
 }

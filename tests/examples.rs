@@ -4,7 +4,8 @@
 #[path = "../examples/stocks.rs"]
 mod stocks;
 
-#[allow(dead_code)]
+// Both examples load `examples/common`; each copy is only their `main`'s, unused here.
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "../examples/export.rs"]
 mod export;
 
