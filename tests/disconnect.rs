@@ -56,6 +56,17 @@ async fn next(seen: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
         .expect("the action ended without reporting")
 }
 
+/// Writes 64 KiB chunks as fast as the client takes them, until a write fails; reports how.
+async fn fill_until_error(mut stream: LiveStream, report: Report) -> live_runtime::Result {
+    let chunk = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
+    loop {
+        if let Err(error) = stream.write(chunk.clone()).await {
+            report.send(Seen::WriteFailed(error.kind())).unwrap();
+            return Err(error);
+        }
+    }
+}
+
 static RAILS_BUFFER: LazyLock<LiveConfig> = LazyLock::new(|| {
     LiveConfig::new()
         .buffer(Buffer::Chunks(10))
@@ -73,13 +84,7 @@ async fn abort_with_full_buffer() {
             on_error_report.send(Seen::OnError(error.kind())).unwrap();
             Ok(())
         });
-        let chunk = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
-        loop {
-            if let Err(error) = stream.write(chunk.clone()).await {
-                report.send(Seen::WriteFailed(error.kind())).unwrap();
-                return Err(error);
-            }
-        }
+        fill_until_error(stream, report).await
     })
     .await;
     // Read the head and a little of the body, then stop reading: the socket buffers and the
@@ -201,14 +206,7 @@ async fn write_timeout_aborts_a_stalled_client() {
             .write_timeout(Some(Duration::from_millis(200)))
     });
     let (server, mut seen) = serve(&CONFIG, |live, report: Report| async move {
-        let mut stream = live.stream();
-        let chunk = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
-        loop {
-            if let Err(error) = stream.write(chunk.clone()).await {
-                report.send(Seen::WriteFailed(error.kind())).unwrap();
-                return Err(error);
-            }
-        }
+        fill_until_error(live.stream(), report).await
     })
     .await;
     let mut socket = support::raw(server.addr, "GET /t HTTP/1.1\r\nHost: t\r\n\r\n").await;
