@@ -31,22 +31,23 @@
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::process::{Child, Command, Stdio};
 use std::sync::LazyLock;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+#[path = "bench_sse/mod.rs"]
+mod bench_sse;
 
 use axum::Router;
 use axum::body::Body;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bytes::Bytes;
-use futures_util::Stream;
+use bench_sse::{
+    CHANNEL_CAPACITY, ReceiverStream, Wire, event_bytes, expected_body, live_events, live_scratch,
+    live_sse, live_sse_id, sse_json, sse_json_id,
+};
 use live_runtime::prelude::*;
-use live_runtime::sse::Event as LiveEvent;
-use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
@@ -56,7 +57,7 @@ type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 /// The sizes of one run.
 #[derive(Debug, Clone, Copy)]
 struct Sizes {
-    events: usize,
+    events: u64,
     rounds: usize,
     idle_streams: usize,
     memory_rounds: usize,
@@ -75,9 +76,6 @@ const QUICK: Sizes = Sizes {
     idle_streams: 1_000,
     memory_rounds: 1,
 };
-
-/// Same capacity as live's default `Buffer::Chunks(10)`, so the baselines get no deeper queue.
-const CHANNEL_CAPACITY: usize = 10;
 
 /// Tokio's defaults, written out so that the parent's server and both children match.
 const SERVER_WORKERS: usize = 2;
@@ -135,15 +133,6 @@ struct Variant {
     name: &'static str,
     path: &'static str,
     wire: Wire,
-}
-
-/// The body of a throughput response: 200,000 events, `n` = 0, 1, ...
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wire {
-    /// `data: {"n":<n>}\n\n`
-    Data,
-    /// `id: <n>\ndata: {"n":<n>}\n\n`
-    IdData,
 }
 
 const VARIANTS: [Variant; 12] = [
@@ -220,12 +209,6 @@ const AXUM_SSE: usize = 9;
 const LIVE_SSE_ID: usize = 10;
 const AXUM_SSE_ID: usize = 11;
 
-/// The payload of the SSE-encoding rows: the common case, a small derived struct.
-#[derive(Debug, Clone, Copy, Serialize)]
-struct Tick {
-    n: u64,
-}
-
 /// What one request measured.
 #[derive(Debug, Clone, Copy)]
 struct Sample {
@@ -251,28 +234,12 @@ struct Summary {
     frames: usize,
 }
 
-fn event_bytes(n: usize) -> Bytes {
-    Bytes::from(format!("data: {{\"n\":{n}}}\n\n"))
-}
-
 /// The same bytes as [`event_bytes`] once axum has framed it.
-fn sse_event(n: usize) -> Event {
+fn sse_event(n: u64) -> Event {
     Event::default().data(format!("{{\"n\":{n}}}"))
 }
 
-/// The body every variant of `wire` must send, written out by hand.
-fn expected_body(wire: Wire, events: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    for n in 0..events {
-        if wire == Wire::IdData {
-            body.extend_from_slice(format!("id: {n}\n").as_bytes());
-        }
-        body.extend_from_slice(&event_bytes(n));
-    }
-    body
-}
-
-fn throughput_app(events: usize) -> Router {
+fn throughput_app(events: u64) -> Router {
     Router::new()
         .route(
             "/live",
@@ -302,32 +269,18 @@ fn throughput_app(events: usize) -> Router {
         )
         .route(
             "/live-scratch",
-            get(move |request: LiveRequest| live_scratch(request, events)),
+            get(move |request: LiveRequest| live_scratch(request, events, &DEFAULT)),
         )
         .route("/sse-json", get(move || sse_json(events)))
         .route(
             "/live-sse-id",
-            get(move |request: LiveRequest| live_sse_id(request, events)),
+            get(move |request: LiveRequest| live_sse_id(request, events, &DEFAULT)),
         )
         .route("/sse-json-id", get(move || sse_json_id(events)))
 }
 
-async fn live_events(request: LiveRequest, events: usize, config: &'static LiveConfig) -> Response {
-    request
-        .with_config(config)
-        .spawn(move |mut live: Live| async move {
-            live.set_content_type("text/event-stream")?;
-            let mut stream = live.stream();
-            for n in 0..events {
-                stream.write(event_bytes(n)).await?;
-            }
-            Ok::<_, Error>(())
-        })
-        .await
-}
-
 /// The idiomatic hand-written SSE endpoint: a producer task feeds a bounded channel.
-async fn sse_events(events: usize) -> Response {
+async fn sse_events(events: u64) -> Response {
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
     tokio::spawn(async move {
         for n in 0..events {
@@ -339,7 +292,7 @@ async fn sse_events(events: usize) -> Response {
     Sse::new(ReceiverStream(rx)).into_response()
 }
 
-async fn body_events(events: usize) -> Response {
+async fn body_events(events: u64) -> Response {
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
     tokio::spawn(async move {
         for n in 0..events {
@@ -353,97 +306,6 @@ async fn body_events(events: usize) -> Response {
         .header(header::CACHE_CONTROL, "no-cache")
         .body(Body::from_stream(ReceiverStream(rx)))
         .expect("static headers are valid")
-}
-
-/// Live's SSE writer: each `Tick` serialized into the writer's buffer and written as a chunk.
-async fn live_sse(request: LiveRequest, events: usize, config: &'static LiveConfig) -> Response {
-    request
-        .with_config(config)
-        .spawn(move |live: Live| async move {
-            let mut sse = live.sse(SseOptions::new().keep_alive(None));
-            for n in 0..events as u64 {
-                sse.write(&Tick { n }).await?;
-            }
-            Ok::<_, Error>(())
-        })
-        .await
-}
-
-async fn live_sse_id(request: LiveRequest, events: usize) -> Response {
-    request
-        .with_config(&DEFAULT)
-        .spawn(move |live: Live| async move {
-            let mut sse = live.sse(SseOptions::new().keep_alive(None));
-            for n in 0..events as u64 {
-                sse.write_with(&Tick { n }, LiveEvent::id(n)).await?;
-            }
-            Ok::<_, Error>(())
-        })
-        .await
-}
-
-/// The SSE encoding the issue asks for, by hand: each event serialized into one reused
-/// `Vec` (never shared, so its capacity is reused) and copied into an exact-size chunk, the
-/// only allocation per event. Not an API: a reference for what live's `Sse` could cost.
-async fn live_scratch(request: LiveRequest, events: usize) -> Response {
-    request
-        .with_config(&DEFAULT)
-        .spawn(move |mut live: Live| async move {
-            live.set_content_type("text/event-stream")?;
-            let mut stream = live.stream();
-            let mut scratch = Vec::with_capacity(64);
-            for n in 0..events as u64 {
-                scratch.clear();
-                scratch.extend_from_slice(b"data: ");
-                serde_json::to_writer(&mut scratch, &Tick { n }).map_err(Error::new)?;
-                scratch.extend_from_slice(b"\n\n");
-                stream.write(Bytes::copy_from_slice(&scratch)).await?;
-            }
-            Ok::<_, Error>(())
-        })
-        .await
-}
-
-/// axum's `Sse` fed by a producer task, the JSON encoded by `Event::json_data`. A failed
-/// encoding would end the stream with an error, which is what `Sse` does with `Err` items.
-async fn sse_json(events: usize) -> Response {
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tokio::spawn(async move {
-        for n in 0..events as u64 {
-            if tx
-                .send(Event::default().json_data(Tick { n }))
-                .await
-                .is_err()
-            {
-                return;
-            }
-        }
-    });
-    Sse::new(ReceiverStream(rx)).into_response()
-}
-
-async fn sse_json_id(events: usize) -> Response {
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tokio::spawn(async move {
-        for n in 0..events as u64 {
-            let event = Event::default().id(n.to_string()).json_data(Tick { n });
-            if tx.send(event).await.is_err() {
-                return;
-            }
-        }
-    });
-    Sse::new(ReceiverStream(rx)).into_response()
-}
-
-/// `tokio_stream::wrappers::ReceiverStream`, without the dependency.
-struct ReceiverStream<T>(mpsc::Receiver<T>);
-
-impl<T> Stream for ReceiverStream<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().0.poll_recv(cx)
-    }
 }
 
 fn throughput(sizes: Sizes) -> BoxResult<Vec<Summary>> {
@@ -551,7 +413,7 @@ async fn fetch(
     })
 }
 
-fn summarize(runs: &[Sample], events: usize) -> Summary {
+fn summarize(runs: &[Sample], events: u64) -> Summary {
     let wall = median(runs.iter().map(|s| s.wall).collect());
     let rate = |wall: Duration| events as f64 / wall.as_secs_f64();
     let slowest = runs.iter().map(|s| s.wall).max().unwrap_or_default();

@@ -21,23 +21,20 @@
 
 use std::alloc::System;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+
+#[path = "bench_sse/mod.rs"]
+mod bench_sse;
 
 use axum::Router;
 use axum::extract::Path;
-use axum::response::sse::{Event, Sse};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bytes::Bytes;
-use futures_util::Stream;
+use bench_sse::{
+    Wire, expected_body, live_events, live_scratch, live_sse, live_sse_id, sse_json, sse_json_id,
+};
 use live_runtime::prelude::*;
-use live_runtime::sse::Event as LiveEvent;
-use serde::Serialize;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, Stats, StatsAlloc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -50,66 +47,63 @@ const LARGE: usize = 210_000;
 /// Measured pairs per variant; the table gives the median and the range.
 const REPEATS: usize = 5;
 
-/// As in the benchmark: the capacity of live's default buffer.
-const CHANNEL_CAPACITY: usize = 10;
-
 static NO_COALESCE: std::sync::LazyLock<LiveConfig> =
     std::sync::LazyLock::new(|| LiveConfig::new().coalesce_bytes(0));
 static DEFAULT: std::sync::LazyLock<LiveConfig> = std::sync::LazyLock::new(LiveConfig::new);
-
-#[derive(Debug, Clone, Copy, Serialize)]
-struct Tick {
-    n: u64,
-}
 
 #[derive(Debug, Clone, Copy)]
 struct Variant {
     name: &'static str,
     path: &'static str,
-    with_id: bool,
+    wire: Wire,
 }
 
 const VARIANTS: [Variant; 7] = [
     Variant {
         name: "live stream.write(Bytes) (pre-encoded)",
         path: "/live-raw",
-        with_id: false,
+        wire: Wire::Data,
     },
     Variant {
         name: "live sse.write(&Tick)",
         path: "/live-sse",
-        with_id: false,
+        wire: Wire::Data,
     },
     Variant {
         name: "live sse.write(&Tick), coalesce_bytes(0)",
         path: "/live-sse-nocoalesce",
-        with_id: false,
+        wire: Wire::Data,
     },
     Variant {
         name: "live, Tick into a scratch Vec, copied",
         path: "/live-scratch",
-        with_id: false,
+        wire: Wire::Data,
     },
     Variant {
         name: "axum Sse, json_data(Tick) + mpsc(10)",
         path: "/sse-json",
-        with_id: false,
+        wire: Wire::Data,
     },
     Variant {
         name: "live sse.write_with(&Tick, Event::id(n))",
         path: "/live-sse-id",
-        with_id: true,
+        wire: Wire::IdData,
     },
     Variant {
         name: "axum Sse, id(n).json_data(Tick) + mpsc(10)",
         path: "/sse-json-id",
-        with_id: true,
+        wire: Wire::IdData,
     },
 ];
 
 fn app() -> Router {
     Router::new()
-        .route("/live-raw/{events}", get(live_raw))
+        .route(
+            "/live-raw/{events}",
+            get(|Path(events): Path<u64>, request: LiveRequest| {
+                live_events(request, events, &DEFAULT)
+            }),
+        )
         .route(
             "/live-sse/{events}",
             get(|Path(events): Path<u64>, request: LiveRequest| {
@@ -122,113 +116,26 @@ fn app() -> Router {
                 live_sse(request, events, &NO_COALESCE)
             }),
         )
-        .route("/live-scratch/{events}", get(live_scratch))
-        .route("/sse-json/{events}", get(sse_json))
-        .route("/live-sse-id/{events}", get(live_sse_id))
-        .route("/sse-json-id/{events}", get(sse_json_id))
-}
-
-// The handlers are those of `examples/bench.rs`, with the event count in the path.
-
-async fn live_raw(Path(events): Path<u64>, request: LiveRequest) -> Response {
-    request
-        .with_config(&DEFAULT)
-        .spawn(move |mut live: Live| async move {
-            live.set_content_type("text/event-stream")?;
-            let mut stream = live.stream();
-            for n in 0..events {
-                stream
-                    .write(Bytes::from(format!("data: {{\"n\":{n}}}\n\n")))
-                    .await?;
-            }
-            Ok::<_, Error>(())
-        })
-        .await
-}
-
-async fn live_sse(request: LiveRequest, events: u64, config: &'static LiveConfig) -> Response {
-    request
-        .with_config(config)
-        .spawn(move |live: Live| async move {
-            let mut sse = live.sse(SseOptions::new().keep_alive(None));
-            for n in 0..events {
-                sse.write(&Tick { n }).await?;
-            }
-            Ok::<_, Error>(())
-        })
-        .await
-}
-
-async fn live_sse_id(Path(events): Path<u64>, request: LiveRequest) -> Response {
-    request
-        .with_config(&DEFAULT)
-        .spawn(move |live: Live| async move {
-            let mut sse = live.sse(SseOptions::new().keep_alive(None));
-            for n in 0..events {
-                sse.write_with(&Tick { n }, LiveEvent::id(n)).await?;
-            }
-            Ok::<_, Error>(())
-        })
-        .await
-}
-
-async fn live_scratch(Path(events): Path<u64>, request: LiveRequest) -> Response {
-    request
-        .with_config(&DEFAULT)
-        .spawn(move |mut live: Live| async move {
-            live.set_content_type("text/event-stream")?;
-            let mut stream = live.stream();
-            let mut scratch = Vec::with_capacity(64);
-            for n in 0..events {
-                scratch.clear();
-                scratch.extend_from_slice(b"data: ");
-                serde_json::to_writer(&mut scratch, &Tick { n }).map_err(Error::new)?;
-                scratch.extend_from_slice(b"\n\n");
-                stream.write(Bytes::copy_from_slice(&scratch)).await?;
-            }
-            Ok::<_, Error>(())
-        })
-        .await
-}
-
-async fn sse_json(Path(events): Path<u64>) -> Response {
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tokio::spawn(async move {
-        for n in 0..events {
-            if tx
-                .send(Event::default().json_data(Tick { n }))
-                .await
-                .is_err()
-            {
-                return;
-            }
-        }
-    });
-    Sse::new(ReceiverStream(rx)).into_response()
-}
-
-async fn sse_json_id(Path(events): Path<u64>) -> Response {
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tokio::spawn(async move {
-        for n in 0..events {
-            let event = Event::default().id(n.to_string()).json_data(Tick { n });
-            if tx.send(event).await.is_err() {
-                return;
-            }
-        }
-    });
-    Sse::new(ReceiverStream(rx)).into_response()
-}
-
-/// `tokio_stream::wrappers::ReceiverStream`, without the dependency.
-struct ReceiverStream<T>(mpsc::Receiver<T>);
-
-impl<T> Stream for ReceiverStream<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().0.poll_recv(cx)
-    }
+        .route(
+            "/live-scratch/{events}",
+            get(|Path(events): Path<u64>, request: LiveRequest| {
+                live_scratch(request, events, &DEFAULT)
+            }),
+        )
+        .route(
+            "/sse-json/{events}",
+            get(|Path(events): Path<u64>| sse_json(events)),
+        )
+        .route(
+            "/live-sse-id/{events}",
+            get(|Path(events): Path<u64>, request: LiveRequest| {
+                live_sse_id(request, events, &DEFAULT)
+            }),
+        )
+        .route(
+            "/sse-json-id/{events}",
+            get(|Path(events): Path<u64>| sse_json_id(events)),
+        )
 }
 
 fn main() -> BoxResult<()> {
@@ -315,7 +222,7 @@ struct Count {
 /// One request of `events` events on a fresh connection, counted from before the connect to
 /// the end of the response; then checks the body, byte for byte.
 async fn measure(addr: SocketAddr, variant: Variant, events: usize) -> BoxResult<Count> {
-    let expected = expected_body(variant.with_id, events);
+    let expected = expected_body(variant.wire, events as u64);
     let request = format!(
         "GET {}/{events} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         variant.path
@@ -343,17 +250,6 @@ async fn measure(addr: SocketAddr, variant: Variant, events: usize) -> BoxResult
         return Err(format!("{}: the body differs from the expected bytes", variant.path).into());
     }
     Ok(Count { stats, frames })
-}
-
-fn expected_body(with_id: bool, events: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    for n in 0..events {
-        if with_id {
-            body.extend_from_slice(format!("id: {n}\n").as_bytes());
-        }
-        body.extend_from_slice(format!("data: {{\"n\":{n}}}\n\n").as_bytes());
-    }
-    body
 }
 
 /// The body of a chunked HTTP/1.1 `200` response, and its number of chunks.
