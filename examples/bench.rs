@@ -44,8 +44,8 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bench_sse::{
-    CHANNEL_CAPACITY, ReceiverStream, Wire, event_bytes, expected_body, live_events, live_scratch,
-    live_sse, live_sse_id, sse_json, sse_json_id,
+    CHANNEL_CAPACITY, ReceiverStream, SSE_VARIANTS, Variant, Wire, concat, event_bytes,
+    expected_body, live_events, live_scratch, live_sse, live_sse_id, sse_json, sse_json_id,
 };
 use live_runtime::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -127,15 +127,8 @@ fn main() -> BoxResult<()> {
 // ---------------------------------------------------------------------------------------------
 // Throughput
 
-/// One variant of the throughput test: a route, how it is shown, and the body it must send.
-#[derive(Debug, Clone, Copy)]
-struct Variant {
-    name: &'static str,
-    path: &'static str,
-    wire: Wire,
-}
-
-const VARIANTS: [Variant; 12] = [
+/// The rows of the first table: the same pre-encoded events, written several ways.
+const STREAM_VARIANTS: [Variant; 6] = [
     Variant {
         name: "live (defaults)",
         path: "/live",
@@ -166,37 +159,10 @@ const VARIANTS: [Variant; 12] = [
         path: "/body",
         wire: Wire::Data,
     },
-    Variant {
-        name: "live sse.write(&Tick)",
-        path: "/live-sse",
-        wire: Wire::Data,
-    },
-    Variant {
-        name: "live sse.write(&Tick), coalesce_bytes(0)",
-        path: "/live-sse-nocoalesce",
-        wire: Wire::Data,
-    },
-    Variant {
-        name: "live, Tick into a scratch Vec, copied",
-        path: "/live-scratch",
-        wire: Wire::Data,
-    },
-    Variant {
-        name: "axum Sse, json_data(Tick) + mpsc(10)",
-        path: "/sse-json",
-        wire: Wire::Data,
-    },
-    Variant {
-        name: "live sse.write_with(&Tick, Event::id(n))",
-        path: "/live-sse-id",
-        wire: Wire::IdData,
-    },
-    Variant {
-        name: "axum Sse, id(n).json_data(Tick) + mpsc(10)",
-        path: "/sse-json-id",
-        wire: Wire::IdData,
-    },
 ];
+
+/// Every route measured: the stream rows, then the SSE-encoding rows.
+const VARIANTS: [Variant; 12] = concat(STREAM_VARIANTS, SSE_VARIANTS);
 const LIVE: usize = 0;
 const SSE: usize = 4;
 const BODY: usize = 5;

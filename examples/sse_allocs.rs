@@ -29,7 +29,8 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
 use bench_sse::{
-    Wire, expected_body, live_events, live_scratch, live_sse, live_sse_id, sse_json, sse_json_id,
+    SSE_VARIANTS, Variant, Wire, concat, expected_body, live_events, live_scratch, live_sse,
+    live_sse_id, sse_json, sse_json_id,
 };
 use live_runtime::prelude::*;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, Stats, StatsAlloc};
@@ -51,50 +52,15 @@ static NO_COALESCE: std::sync::LazyLock<LiveConfig> =
     std::sync::LazyLock::new(|| LiveConfig::new().coalesce_bytes(0));
 static DEFAULT: std::sync::LazyLock<LiveConfig> = std::sync::LazyLock::new(LiveConfig::new);
 
-#[derive(Debug, Clone, Copy)]
-struct Variant {
-    name: &'static str,
-    path: &'static str,
-    wire: Wire,
-}
-
-const VARIANTS: [Variant; 7] = [
-    Variant {
+/// Live's raw stream, then the SSE rows of `bench`.
+const VARIANTS: [Variant; 7] = concat(
+    [Variant {
         name: "live stream.write(Bytes) (pre-encoded)",
         path: "/live-raw",
         wire: Wire::Data,
-    },
-    Variant {
-        name: "live sse.write(&Tick)",
-        path: "/live-sse",
-        wire: Wire::Data,
-    },
-    Variant {
-        name: "live sse.write(&Tick), coalesce_bytes(0)",
-        path: "/live-sse-nocoalesce",
-        wire: Wire::Data,
-    },
-    Variant {
-        name: "live, Tick into a scratch Vec, copied",
-        path: "/live-scratch",
-        wire: Wire::Data,
-    },
-    Variant {
-        name: "axum Sse, json_data(Tick) + mpsc(10)",
-        path: "/sse-json",
-        wire: Wire::Data,
-    },
-    Variant {
-        name: "live sse.write_with(&Tick, Event::id(n))",
-        path: "/live-sse-id",
-        wire: Wire::IdData,
-    },
-    Variant {
-        name: "axum Sse, id(n).json_data(Tick) + mpsc(10)",
-        path: "/sse-json-id",
-        wire: Wire::IdData,
-    },
-];
+    }],
+    SSE_VARIANTS,
+);
 
 fn app() -> Router {
     Router::new()

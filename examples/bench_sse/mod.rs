@@ -24,6 +24,63 @@ struct Tick {
     n: u64,
 }
 
+/// One measured route: its row name, its path, and the body it must send.
+#[derive(Debug, Clone, Copy)]
+pub struct Variant {
+    pub name: &'static str,
+    pub path: &'static str,
+    pub wire: Wire,
+}
+
+/// The SSE-encoding routes, the same rows in both examples.
+pub const SSE_VARIANTS: [Variant; 6] = [
+    Variant {
+        name: "live sse.write(&Tick)",
+        path: "/live-sse",
+        wire: Wire::Data,
+    },
+    Variant {
+        name: "live sse.write(&Tick), coalesce_bytes(0)",
+        path: "/live-sse-nocoalesce",
+        wire: Wire::Data,
+    },
+    Variant {
+        name: "live, Tick into a scratch Vec, copied",
+        path: "/live-scratch",
+        wire: Wire::Data,
+    },
+    Variant {
+        name: "axum Sse, json_data(Tick) + mpsc(10)",
+        path: "/sse-json",
+        wire: Wire::Data,
+    },
+    Variant {
+        name: "live sse.write_with(&Tick, Event::id(n))",
+        path: "/live-sse-id",
+        wire: Wire::IdData,
+    },
+    Variant {
+        name: "axum Sse, id(n).json_data(Tick) + mpsc(10)",
+        path: "/sse-json-id",
+        wire: Wire::IdData,
+    },
+];
+
+/// `first` followed by `then`, in a const (`N` must be `A + B`, checked when it is built).
+pub const fn concat<const A: usize, const B: usize, const N: usize>(
+    first: [Variant; A],
+    then: [Variant; B],
+) -> [Variant; N] {
+    assert!(A > 0 && A + B == N, "concat: N must be A + B");
+    let mut all = [first[0]; N];
+    let mut i = 0;
+    while i < N {
+        all[i] = if i < A { first[i] } else { then[i - A] };
+        i += 1;
+    }
+    all
+}
+
 /// The body of a route: `events` events, `n` = 0, 1, ...
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wire {
