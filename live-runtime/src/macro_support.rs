@@ -31,6 +31,10 @@ pub trait PartsArgument: Sized {
     fn extract(parts: &mut Parts) -> BoxFuture<'_, Result<Self, Response>>;
 }
 
+// `do_not_recommend` on the three blanket impls: the error then names this trait with its
+// own message, instead of axum's trait followed by a list of axum's impls, which quotes
+// registry sources and changes with every axum release.
+#[diagnostic::do_not_recommend]
 impl<T: FromRequestParts<()>> PartsArgument for T {
     fn extract(parts: &mut Parts) -> BoxFuture<'_, Result<Self, Response>> {
         Box::pin(async move {
@@ -53,6 +57,7 @@ pub trait LastArgument<M>: Sized {
     fn extract(request: Request) -> BoxFuture<'static, Result<Self, Response>>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: 'static, T: FromRequest<(), M> + 'static> LastArgument<M> for T {
     fn extract(request: Request) -> BoxFuture<'static, Result<Self, Response>> {
         Box::pin(async move {
@@ -74,6 +79,7 @@ pub trait ActionResponse {
     fn into_action_response(self) -> Response;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: IntoResponse> ActionResponse for T {
     fn into_action_response(self) -> Response {
         self.into_response()
