@@ -73,7 +73,6 @@ async fn main() -> std::io::Result<()> {
         "/subscribers/export",
         controller.into_router(),
         routes,
-        || {},
     )
     .await
 }

@@ -64,7 +64,6 @@ async fn main() -> std::io::Result<()> {
         "/hello/stream",
         HelloController.into_router(),
         routes,
-        || {},
     )
     .await
 }

@@ -314,5 +314,5 @@ async fn main() -> std::io::Result<()> {
         }
     });
     let routes = RouteTable::new().controller::<TestController>();
-    common::serve("rails_parity", "/test/basic_sse", app(latch), routes, || {}).await
+    common::serve("rails_parity", "/test/basic_sse", app(latch), routes).await
 }

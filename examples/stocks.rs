@@ -17,7 +17,6 @@ mod common;
 
 use live_runtime::prelude::*;
 use serde::Serialize;
-use tokio::sync::watch;
 
 /// The simulated market: every price is a function of the tick number, so the feed can be
 /// replayed from any point.
@@ -70,8 +69,6 @@ pub struct StocksController {
     pub feed: PriceFeed,
     /// Time between two ticks.
     pub interval: Duration,
-    /// Turns `true` when the server shuts down: streams end so the shutdown can complete.
-    pub shutdown: watch::Receiver<bool>,
 }
 
 #[live_controller]
@@ -87,12 +84,10 @@ impl StocksController {
             .event("prices")
             .retry(Duration::from_millis(500));
         let mut sse = live.sse(options);
-        let mut shutdown = self.shutdown.clone();
         let mut tick = tokio::time::interval(self.interval);
         for n in last.next().. {
             tokio::select! {
                 _ = tick.tick() => {}
-                Ok(_) = shutdown.wait_for(|down| *down) => return Ok(()),
                 () = sse.stream().disconnected() => return Ok(()),
             }
             sse.write_with(self.feed.tick(n), Event::id(n)).await?;
@@ -170,23 +165,10 @@ async fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|ms| ms.parse().ok())
         .map_or(Duration::from_secs(1), Duration::from_millis);
-    let (shutdown, shutdown_rx) = watch::channel(false);
     let controller = StocksController {
         feed: PriceFeed,
         interval,
-        shutdown: shutdown_rx,
     };
     let routes = RouteTable::new().controller::<StocksController>();
-    // Open streams end at shutdown, so the graceful shutdown does not wait on them forever.
-    let on_shutdown = move || {
-        let _ = shutdown.send(true);
-    };
-    common::serve(
-        "stocks",
-        "/stocks",
-        controller.into_router(),
-        routes,
-        on_shutdown,
-    )
-    .await
+    common::serve("stocks", "/stocks", controller.into_router(), routes).await
 }

@@ -21,6 +21,24 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// A child process killed when the test ends, however it ends.
 struct Process(Child);
 
+impl Process {
+    /// Ctrl-C, as a user stops the example: waits for the process to exit by itself.
+    async fn interrupt(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -INT {}", self.0.id())])
+            .status()
+            .expect("sh runs");
+        assert!(status.success(), "kill -INT failed");
+        let mut exit = None;
+        wait_until("the server exits after Ctrl-C", || {
+            exit = self.0.try_wait().expect("the child can be waited on");
+            std::future::ready(exit.is_some())
+        })
+        .await;
+        exit.unwrap()
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -175,9 +193,13 @@ async fn stocks_page_shows_prices_and_survives_a_server_restart() {
     );
     assert_eq!(state(&client).await, "open");
 
+    // Ctrl-C with the page's stream open: the graceful shutdown ends the stream (the runtime's
+    // `Shutdown`) instead of waiting on it, and the process exits cleanly.
+    let mut server = server;
+    let exit = server.interrupt().await;
+    assert!(exit.success(), "the stocks example exited with {exit}");
     // Restart the server process: the page must reconnect on its own and resume after the
     // last id it saw.
-    drop(server);
     let before = seen_ids(&client).await.len();
     let _server = start_stocks(port).await;
     wait_until("three more prices after the restart", || async {

@@ -557,10 +557,11 @@ async fn client_disconnect_is_not_logged_as_an_error() {
     // The end of the action logs the disconnect last, at debug: once it is there, every line
     // this request will log is.
     support::eventually("the disconnect is logged at debug", || {
-        logs()
-            .lines_with(CASE)
-            .iter()
-            .any(|l| l.contains(" DEBUG ") && l.contains("client gone"))
+        logs().lines_with(CASE).iter().any(|l| {
+            l.contains(" DEBUG ")
+                && l.contains("connection going away")
+                && l.contains("client disconnected")
+        })
     })
     .await;
     let lines = logs().lines_with(CASE);

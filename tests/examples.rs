@@ -13,16 +13,16 @@ use std::time::Duration;
 
 use live_runtime::prelude::*;
 use live_runtime::test_client::TestClient;
-use tokio::sync::watch;
 
-fn stocks_app() -> (TestClient, watch::Sender<bool>) {
-    let (shutdown, shutdown_rx) = watch::channel(false);
+/// The stocks app as its `main` serves it: with a [`Shutdown`] layer.
+fn stocks_app() -> (TestClient, Shutdown) {
     let controller = stocks::StocksController {
         feed: stocks::PriceFeed,
         interval: Duration::from_secs(1),
-        shutdown: shutdown_rx,
     };
-    (TestClient::new(controller.into_router()), shutdown)
+    let shutdown = Shutdown::new();
+    let router = controller.into_router().layer(shutdown.layer());
+    (TestClient::new(router), shutdown)
 }
 
 #[tokio::test]
@@ -81,8 +81,14 @@ async fn stocks_streams_end_at_shutdown() {
     let (client, shutdown) = stocks_app();
     let mut response = client.get("/stocks/prices").send().await.unwrap();
     assert!(response.next_event().await.unwrap().is_some());
-    shutdown.send(true).unwrap();
+    assert_eq!(shutdown.live_actions(), 1);
+    shutdown.begin();
     assert_eq!(response.events().await.unwrap().len(), 0);
+    // The action saw the shutdown and ended.
+    tokio::time::timeout(Duration::from_secs(5), shutdown.finished())
+        .await
+        .expect("the stocks action ends at shutdown");
+    assert_eq!(shutdown.live_actions(), 0);
 }
 
 #[tokio::test]

@@ -1,20 +1,14 @@
 //! What every example app does at start: logs, `127.0.0.1:$PORT` (3000 by default), its URL
-//! and route table printed, and a clean stop on Ctrl-C.
+//! and route table printed, and a clean stop on Ctrl-C that ends open streams.
 
 use std::io;
 
 use axum::Router;
 use live_runtime::prelude::*;
 
-/// Serves `router` until Ctrl-C; `on_shutdown` runs then, before the graceful shutdown waits
-/// for open connections (to end open streams, say).
-pub async fn serve(
-    name: &str,
-    path: &str,
-    router: Router,
-    routes: RouteTable,
-    on_shutdown: impl FnOnce() + Send + 'static,
-) -> io::Result<()> {
+/// Serves `router` until Ctrl-C, then ends its open live streams, so the graceful shutdown
+/// does not wait on them.
+pub async fn serve(name: &str, path: &str, router: Router, routes: RouteTable) -> io::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -27,10 +21,10 @@ pub async fn serve(
         listener.local_addr()?
     );
     print!("{routes}");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
+    let shutdown = Shutdown::new();
+    axum::serve(listener, router.layer(shutdown.layer()))
+        .with_graceful_shutdown(shutdown.begin_after(async {
             let _ = tokio::signal::ctrl_c().await;
-            on_shutdown();
-        })
+        }))
         .await
 }

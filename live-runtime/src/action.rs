@@ -20,6 +20,7 @@ use crate::config::LiveConfig;
 use crate::error::{Error, Result};
 use crate::locals::Context;
 use crate::response::{Committed, Live, RequestInfo};
+use crate::shutdown::Shutdown;
 use crate::stats::{self, Counted};
 use crate::stream::Tail;
 
@@ -77,6 +78,8 @@ impl<E: Into<Error> + Send> ActionOutput for std::result::Result<(), E> {
 pub struct LiveRequest {
     info: RequestInfo,
     config: &'static LiveConfig,
+    /// The app's shutdown, when its router has the layer.
+    shutdown: Option<Shutdown>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for LiveRequest {
@@ -104,6 +107,7 @@ impl LiveRequest {
                 accepts_html,
             },
             config: LiveConfig::global(),
+            shutdown: parts.extensions.get::<Shutdown>().cloned(),
         }
     }
 
@@ -139,10 +143,12 @@ impl LiveRequest {
         // handler, the body with it, and the action sees the disconnect.
         let body = LiveBody::new(shared.clone());
         let live = Live::new(self.info, shared.clone());
+        let registration = self.shutdown.as_ref().and_then(|s| s.register(&shared));
         let task = {
             let shared = shared.clone();
             async move {
                 let _alive = Counted::new(&stats::LIVE_ACTIONS);
+                let _registration = registration;
                 let _guard = CloseGuard(shared.clone());
                 let mut action = pin!(action(live));
                 let polled = poll_fn(|cx| {
@@ -242,7 +248,7 @@ fn finish(shared: &Shared, result: Result, html_snippet: bool) {
 fn log_before_commit(error: Error) -> Response {
     let status = error.status_code();
     if error.is_disconnect() {
-        tracing::debug!(%error, "live: client gone before commit");
+        tracing::debug!(%error, "live: connection going away before commit");
     } else if status.is_server_error() {
         tracing::error!(%error, %status, "live: action failed before commit");
     } else {
@@ -253,7 +259,7 @@ fn log_before_commit(error: Error) -> Response {
 
 fn log_after_commit(error: &Error) {
     if error.is_disconnect() {
-        tracing::debug!(%error, "live: client gone, stream ended");
+        tracing::debug!(%error, "live: connection going away, stream ended");
     } else {
         tracing::error!(%error, details = ?error, "live: action failed after commit, stream ended");
     }

@@ -42,6 +42,8 @@ pub(crate) struct State {
     closed: bool,
     /// The body was dropped (client gone) or aborted.
     disconnected: bool,
+    /// The server is shutting down: writes fail, and the body ends once the queue is drained.
+    shutting_down: bool,
     /// Why the stream was aborted (a write timeout, a length mismatch): the body then ends
     /// with an error, so hyper aborts the connection instead of ending it as complete.
     aborted: Option<ErrorKind>,
@@ -60,6 +62,13 @@ pub(crate) struct State {
     pub(crate) keep_alive: Option<(Duration, Bytes)>,
 }
 
+impl State {
+    /// The client is gone or the server is shutting down: the stream is on its way out.
+    fn is_ending(&self) -> bool {
+        self.disconnected || self.shutting_down
+    }
+}
+
 impl Shared {
     pub(crate) fn new(settings: Resolved) -> (Arc<Self>, oneshot::Receiver<Committed>) {
         let (commit, committed) = oneshot::channel();
@@ -68,6 +77,7 @@ impl Shared {
                 queue: VecDeque::new(),
                 closed: false,
                 disconnected: false,
+                shutting_down: false,
                 aborted: None,
                 length: None,
                 writer_waiting: false,
@@ -103,6 +113,15 @@ impl Shared {
                 // The handler is gone: the client left before the response was committed.
                 state.disconnected = true;
             }
+        }
+    }
+
+    /// At shutdown, an SSE stream not committed yet is committed empty: an `EventSource`
+    /// reconnects after a clean end but gives up for good on an error status. Anything else
+    /// uncommitted answers `503` through the action's error.
+    fn commit_event_stream(state: &mut State) {
+        if state.head.as_ref().is_some_and(Head::is_event_stream) {
+            Self::commit_stream(state);
         }
     }
 
@@ -142,6 +161,10 @@ impl Shared {
                 let mut state = self.lock();
                 if state.closed {
                     return Err(Error::closed());
+                }
+                if state.shutting_down {
+                    Self::commit_event_stream(&mut state);
+                    return Err(Error::shutting_down());
                 }
                 Self::commit_stream(&mut state);
                 if state.disconnected {
@@ -197,7 +220,7 @@ impl Shared {
     /// Queues chunks past the buffer's bound: the last words of a failed action (`on_error`).
     pub(crate) fn write_tail(&self, chunks: Vec<Bytes>) {
         let mut state = self.lock();
-        if state.closed || state.disconnected || chunks.is_empty() {
+        if state.closed || state.disconnected || state.shutting_down || chunks.is_empty() {
             return;
         }
         state
@@ -254,6 +277,26 @@ impl Shared {
         }
     }
 
+    /// The server is shutting down ([`crate::Shutdown`]): what is queued goes out, then the body
+    /// ends cleanly; writes fail and `disconnected()` resolves, so the action ends too.
+    pub(crate) fn shut_down(&self) {
+        let mut state = self.lock();
+        if state.closed || state.disconnected {
+            // The stream is ending already.
+            return;
+        }
+        state.shutting_down = true;
+        state.writer_waiting = false;
+        Self::commit_event_stream(&mut state);
+        let reader = state.reader.take();
+        drop(state);
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+        self.room.notify_waiters();
+        self.gone.notify_waiters();
+    }
+
     /// Ends the body with an error, which makes hyper abort the connection.
     fn abort(&self, mut state: MutexGuard<'_, State>, why: ErrorKind) {
         state.aborted = Some(why);
@@ -288,14 +331,14 @@ impl Shared {
     }
 
     pub(crate) fn is_connected(&self) -> bool {
-        !self.lock().disconnected
+        !self.lock().is_ending()
     }
 
     pub(crate) async fn disconnected(&self) {
         loop {
             let mut gone = pin!(self.gone.notified());
             gone.as_mut().enable();
-            if self.lock().disconnected {
+            if self.lock().is_ending() {
                 return;
             }
             gone.await;
@@ -365,7 +408,7 @@ impl Body for LiveBody {
         if let Some(why) = state.aborted {
             return Poll::Ready(Some(Err(format!("live stream aborted: {why:?}").into())));
         }
-        if state.closed {
+        if state.closed || state.shutting_down {
             return Poll::Ready(None);
         }
         match &mut state.reader {
@@ -388,7 +431,7 @@ impl Body for LiveBody {
 
     fn is_end_stream(&self) -> bool {
         let state = self.shared.lock();
-        state.closed && state.queue.is_empty() && state.aborted.is_none()
+        (state.closed || state.shutting_down) && state.queue.is_empty() && state.aborted.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -26,6 +26,11 @@ pub enum ErrorKind {
     /// The client stopped reading: the buffer stayed full for longer than the configured write
     /// timeout, so the connection was aborted (Puma's 10 s write timeout, B-02).
     WriteTimeout,
+    /// The server is shutting down ([`Shutdown`](crate::Shutdown)): the stream ended after
+    /// what was queued. A normal end, logged at `debug`. Before commit it answers `503`, but
+    /// an SSE stream is committed empty instead, since an `EventSource` reconnects after a
+    /// clean end and gives up for good on an error status.
+    ShuttingDown,
     /// A header name or value that HTTP does not allow.
     InvalidHeader,
     /// A download wrote more bytes than its declared length, or ended with fewer; the
@@ -81,6 +86,10 @@ impl Error {
 
     pub(crate) fn write_timeout() -> Self {
         Self::of(ErrorKind::WriteTimeout)
+    }
+
+    pub(crate) fn shutting_down() -> Self {
+        Self::of(ErrorKind::ShuttingDown).with_status(StatusCode::SERVICE_UNAVAILABLE)
     }
 
     pub(crate) fn invalid_header(source: impl Into<BoxError>) -> Self {
@@ -155,12 +164,15 @@ impl Error {
         self.0.kind
     }
 
-    /// Whether the client is gone ([`ClientDisconnected`](ErrorKind::ClientDisconnected) or
-    /// [`WriteTimeout`](ErrorKind::WriteTimeout)): the usual way a stream ends, not a failure.
+    /// Whether the connection is going away: the client left
+    /// ([`ClientDisconnected`](ErrorKind::ClientDisconnected)), stopped reading
+    /// ([`WriteTimeout`](ErrorKind::WriteTimeout)), or the server is shutting down
+    /// ([`ShuttingDown`](ErrorKind::ShuttingDown)). The usual way a stream ends, not a failure:
+    /// logged at `debug`.
     pub fn is_disconnect(&self) -> bool {
         matches!(
             self.0.kind,
-            ErrorKind::ClientDisconnected | ErrorKind::WriteTimeout
+            ErrorKind::ClientDisconnected | ErrorKind::WriteTimeout | ErrorKind::ShuttingDown
         )
     }
 
@@ -193,6 +205,7 @@ impl fmt::Display for Error {
             ErrorKind::Closed => "write to a closed stream",
             ErrorKind::ClientDisconnected => "client disconnected",
             ErrorKind::WriteTimeout => "client stopped reading: write timed out",
+            ErrorKind::ShuttingDown => "server shutting down",
             ErrorKind::InvalidHeader => "invalid header",
             ErrorKind::InvalidEvent => "invalid SSE event",
             ErrorKind::LengthMismatch => "download length mismatch",

@@ -57,6 +57,7 @@
 //! | SSE | `retry`/`event`/`id` unescaped, `\r` unsplit | the same bytes, injection refused, comments, keep-alive: [`sse`] |
 //! | `Last-Event-ID` | not supported | the [`LastEventId`](sse::LastEventId) extractor |
 //! | `send_stream` | no length | Rails' headers, any filename safe, optional checked length: [`send_stream`] |
+//! | server shutdown | streams cut (or the shutdown waits on them) | [`Shutdown`]: queued data out, clean end, writes fail, `disconnected()` resolves |
 //! | tests | inline, unbounded, hang on no close | the same production path in-process, with timeouts: `test_client` |
 //!
 //! ## Testing live controllers
@@ -82,7 +83,8 @@
 //! bug), `ClientDisconnected` and `WriteTimeout` (the client is gone, a normal end),
 //! `InvalidHeader` (a header HTTP cannot carry), `InvalidEvent` (an SSE field that would break
 //! the framing), `LengthMismatch` (a download that is not its declared length), `Panic` and
-//! `Action` (the action failed).
+//! `Action` (the action failed), `ShuttingDown` (the app's [`Shutdown`] began: a normal end,
+//! a `503` before commit).
 //!
 //! ## Disconnects
 //!
@@ -104,6 +106,7 @@ mod macro_support;
 mod response;
 pub mod routing;
 pub mod send_stream;
+pub mod shutdown;
 pub mod sse;
 mod stats;
 mod stream;
@@ -234,6 +237,7 @@ pub use config::LiveConfig;
 pub use cookie::Cookie;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use response::Live;
+pub use shutdown::Shutdown;
 pub use stats::{Stats, stats};
 pub use stream::{LiveStream, Tail};
 
@@ -243,7 +247,7 @@ pub mod prelude {
     pub use crate::routing::{Controller, RouteTable};
     pub use crate::sse::{Event, LastEventId, Sse, SseOptions};
     pub use crate::{
-        Cookie, Error, ErrorKind, Live, LiveRequest, LiveStream, Tail, live_controller,
+        Cookie, Error, ErrorKind, Live, LiveRequest, LiveStream, Shutdown, Tail, live_controller,
     };
     pub use http::{StatusCode, header};
 }

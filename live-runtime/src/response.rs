@@ -32,6 +32,14 @@ pub(crate) struct Head {
 }
 
 impl Head {
+    /// Whether this is the head of a Server-Sent Events stream.
+    pub(crate) fn is_event_stream(&self) -> bool {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
+    }
+
     fn write_cookies(&mut self) {
         for cookie in self.cookies.drain(..) {
             // `Cookie`'s Display is its Set-Cookie form; names and values were checked on set.

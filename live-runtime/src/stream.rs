@@ -43,6 +43,9 @@ impl LiveStream {
     ///   [`set_ignore_disconnect`](Self::set_ignore_disconnect) the write returns `Ok` instead.
     /// - [`WriteTimeout`](crate::ErrorKind::WriteTimeout) if the buffer stayed full past the
     ///   write timeout; the connection is then aborted.
+    /// - [`ShuttingDown`](crate::ErrorKind::ShuttingDown) once the app's
+    ///   [`Shutdown`](crate::Shutdown) has begun, even with `ignore_disconnect`: the action
+    ///   should end so the server can stop.
     pub async fn write(&mut self, chunk: impl Into<Bytes>) -> Result<usize> {
         let chunk = chunk.into();
         let len = chunk.len();
@@ -74,13 +77,14 @@ impl LiveStream {
 
     /// `false` once the client is known to be gone (Rails' `connected?`, L-19). Unlike Rails,
     /// it turns `false` while the action is idle too, as soon as hyper notices the closed
-    /// connection.
+    /// connection. `false` too once the app's [`Shutdown`](crate::Shutdown) has begun.
     pub fn is_connected(&self) -> bool {
         self.shared.is_connected()
     }
 
     /// Resolves when the client is gone, also while the action is not writing (Rails never
-    /// notices an idle disconnect, D-03). Cancel-safe, for `tokio::select!`:
+    /// notices an idle disconnect, D-03), or when the app's [`Shutdown`](crate::Shutdown)
+    /// begins. Cancel-safe, for `tokio::select!`:
     ///
     /// ```
     /// # async fn f(mut stream: live_runtime::LiveStream) -> live_runtime::Result {

@@ -1,0 +1,241 @@
+//! Server shutdown with open live streams, over real sockets: axum's graceful shutdown
+//! completes because `Shutdown` ends every stream, clients get what was queued and a clean
+//! end, actions see the shutdown, and actions that had not answered yet answer as documented.
+//! (Rails has no equivalent: Puma's shutdown cuts or waits on open streams.)
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use live_runtime::prelude::*;
+use live_runtime::test_client::TestClient;
+use support::{client, eventually, next_chunk, text, within};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// What the actions report to the test.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Waiting,
+    WriteFailed(ErrorKind),
+}
+
+pub struct ShutdownController {
+    report: mpsc::UnboundedSender<Seen>,
+    /// Released by the test; the `late_*` actions answer only then.
+    latch: Arc<Notify>,
+}
+
+#[live_controller]
+impl ShutdownController {
+    /// Three events at once, then waits for the end and checks that writes now fail.
+    pub async fn feed(&self, live: Live) -> live_runtime::Result {
+        let mut sse = live.sse(SseOptions::new().retry(Duration::from_millis(100)));
+        for n in 0..3 {
+            sse.write_with(format!("event {n}"), Event::id(n)).await?;
+        }
+        sse.stream().disconnected().await;
+        let error = sse.write("after the end").await.unwrap_err();
+        let _ = self.report.send(Seen::WriteFailed(error.kind()));
+        Err(error)
+    }
+
+    /// Writes once, then ignores the stream, the shutdown and everything else.
+    pub async fn stubborn(&self, live: Live) -> live_runtime::Result {
+        let mut stream = live.stream();
+        stream.write("one\n").await?;
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+
+    /// A plain stream whose first write comes when the test says.
+    pub async fn late_text(&self, live: Live) -> live_runtime::Result {
+        let mut stream = live.stream();
+        self.wait().await;
+        stream.write("too late").await?;
+        Ok(())
+    }
+
+    /// An SSE stream whose first event comes when the test says.
+    pub async fn late_sse(&self, live: Live) -> live_runtime::Result {
+        let mut sse = live.sse(SseOptions::new());
+        self.wait().await;
+        sse.write("too late").await?;
+        Ok(())
+    }
+
+    /// Writes at once.
+    pub async fn now_text(&self, live: Live) -> live_runtime::Result {
+        live.stream().write("hello").await?;
+        Ok(())
+    }
+
+    async fn wait(&self) {
+        let released = self.latch.notified();
+        let _ = self.report.send(Seen::Waiting);
+        released.await;
+    }
+}
+
+struct App {
+    shutdown: Shutdown,
+    seen: mpsc::UnboundedReceiver<Seen>,
+    latch: Arc<Notify>,
+    router: axum::Router,
+}
+
+fn app() -> App {
+    let (report, seen) = mpsc::unbounded_channel();
+    let latch = Arc::new(Notify::new());
+    let shutdown = Shutdown::new();
+    let controller = ShutdownController {
+        report,
+        latch: latch.clone(),
+    };
+    let router = controller.into_router().layer(shutdown.layer());
+    App {
+        shutdown,
+        seen,
+        latch,
+        router,
+    }
+}
+
+/// Serves `router` with axum's graceful shutdown, begun by the returned sender.
+async fn serve_gracefully(
+    router: axum::Router,
+    shutdown: &Shutdown,
+) -> (String, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (trigger, triggered) = oneshot::channel::<()>();
+    let server = tokio::spawn(
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown.begin_after(triggered))
+            .into_future(),
+    );
+    (base, trigger, server)
+}
+
+async fn next_seen(seen: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
+    within(seen.recv()).await.expect("the controller is alive")
+}
+
+/// The graceful shutdown completes with two streams open, one of them an action that ignores
+/// everything; each client gets what was written, then a clean end (no connection error).
+#[tokio::test]
+async fn graceful_shutdown_ends_open_streams() {
+    let App {
+        shutdown,
+        mut seen,
+        router,
+        ..
+    } = app();
+    let (base, trigger, server) = serve_gracefully(router, &shutdown).await;
+    let http = client();
+
+    let mut feed = within(http.get(format!("{base}/shutdown/feed")).send())
+        .await
+        .unwrap();
+    let mut received = String::new();
+    while !received.contains("id: 2\n") {
+        let chunk = next_chunk(&mut feed).await.expect("three events");
+        received.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let mut stubborn = within(http.get(format!("{base}/shutdown/stubborn")).send())
+        .await
+        .unwrap();
+    assert_eq!(next_chunk(&mut stubborn).await.unwrap(), "one\n");
+    assert_eq!(shutdown.live_actions(), 2);
+
+    trigger.send(()).unwrap();
+
+    // Clean ends: `text` fails on a body cut off with an error.
+    let rest = text(feed).await;
+    let expected: String = (0..3)
+        .map(|n| format!("retry: 100\nid: {n}\ndata: event {n}\n\n"))
+        .collect();
+    assert_eq!(received + &rest, expected);
+    assert_eq!(text(stubborn).await, "");
+    within(server)
+        .await
+        .unwrap()
+        .expect("the graceful shutdown completed");
+
+    assert_eq!(
+        next_seen(&mut seen).await,
+        Seen::WriteFailed(ErrorKind::ShuttingDown)
+    );
+    // The feed ended; the stubborn action runs on until the runtime goes (documented).
+    eventually("the feed action ended", || shutdown.live_actions() == 1).await;
+    assert!(shutdown.is_begun());
+}
+
+/// An action that had not answered when the shutdown began: a plain stream answers 503, an
+/// SSE stream a clean empty 200, which an `EventSource` follows with a reconnect.
+#[tokio::test]
+async fn actions_not_committed_at_shutdown() {
+    let App {
+        shutdown,
+        mut seen,
+        latch,
+        router,
+    } = app();
+    let server = support::Server::start(router).await;
+    let plain = tokio::spawn(client().get(server.url("/shutdown/late_text")).send());
+    let sse = tokio::spawn(client().get(server.url("/shutdown/late_sse")).send());
+    assert_eq!(next_seen(&mut seen).await, Seen::Waiting);
+    assert_eq!(next_seen(&mut seen).await, Seen::Waiting);
+
+    shutdown.begin();
+    latch.notify_waiters();
+
+    let plain = within(plain).await.unwrap().unwrap();
+    assert_eq!(plain.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let sse = within(sse).await.unwrap().unwrap();
+    assert_eq!(sse.status(), StatusCode::OK);
+    assert_eq!(sse.headers()["content-type"], "text/event-stream");
+    assert_eq!(text(sse).await, "");
+    within(shutdown.finished()).await;
+}
+
+/// Actions that start after the shutdown began end at once, the same way.
+#[tokio::test]
+async fn actions_started_after_the_shutdown_began() {
+    let App {
+        shutdown, router, ..
+    } = app();
+    shutdown.begin();
+    let client = TestClient::new(router);
+
+    let plain = client.get("/shutdown/now_text").send().await.unwrap();
+    assert_eq!(plain.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    let mut feed = client.get("/shutdown/feed").send().await.unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+    assert_eq!(feed.text().await.unwrap(), "");
+    within(shutdown.finished()).await;
+    assert_eq!(shutdown.live_actions(), 0);
+}
+
+/// Without the layer, nothing changes: the stream is not tracked and runs to its end.
+#[tokio::test]
+async fn routes_without_the_layer_are_untouched() {
+    let (report, _seen) = mpsc::unbounded_channel();
+    let shutdown = Shutdown::new();
+    let router = ShutdownController {
+        report,
+        latch: Arc::new(Notify::new()),
+    }
+    .into_router();
+    shutdown.begin();
+    let mut response = TestClient::new(router)
+        .get("/shutdown/now_text")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "hello");
+}
