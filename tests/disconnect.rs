@@ -13,7 +13,7 @@ use axum::routing::get;
 use live_runtime::prelude::*;
 use support::{Server, next_chunk, read_until, within};
 use tokio::io::AsyncReadExt;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 /// What the action reports to the test.
 #[derive(Debug, PartialEq)]
@@ -22,6 +22,8 @@ enum Seen {
     OnError(ErrorKind),
     Disconnected,
     Connected(bool),
+    Waiting,
+    Cancelled,
     Done,
 }
 
@@ -253,4 +255,82 @@ async fn client_gone_before_commit() {
         next(&mut seen).await,
         Seen::WriteFailed(ErrorKind::ClientDisconnected)
     );
+}
+
+static CANCEL_ON_DISCONNECT: LazyLock<LiveConfig> =
+    LazyLock::new(|| LiveConfig::new().cancel_on_disconnect(true));
+
+/// Reports `Cancelled` if the action is dropped before it says it is done.
+struct CancelProbe(Option<Report>);
+
+impl CancelProbe {
+    fn done(mut self) {
+        self.0.take().unwrap().send(Seen::Done).unwrap();
+    }
+}
+
+impl Drop for CancelProbe {
+    fn drop(&mut self) {
+        if let Some(report) = self.0.take() {
+            report.send(Seen::Cancelled).unwrap();
+        }
+    }
+}
+
+/// `cancel_on_disconnect`: an action that waits on something else than its stream (here,
+/// forever) is dropped when its client leaves, without checking `disconnected()`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_on_disconnect_drops_a_waiting_action() {
+    let (server, mut seen) = serve(&CANCEL_ON_DISCONNECT, |live, report: Report| async move {
+        let probe = CancelProbe(Some(report.clone()));
+        let mut stream = live.stream();
+        stream.write("first").await?;
+        report.send(Seen::Waiting).unwrap();
+        std::future::pending::<()>().await;
+        probe.done();
+        Ok(())
+    })
+    .await;
+    let mut response = server.get("/t").await;
+    assert_eq!(next_chunk(&mut response).await.unwrap(), "first");
+    assert_eq!(next(&mut seen).await, Seen::Waiting);
+    drop(response);
+    assert_eq!(next(&mut seen).await, Seen::Cancelled);
+}
+
+/// `cancel_on_disconnect` before commit: the client leaves while the action has not answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_on_disconnect_before_commit() {
+    let (server, mut seen) = serve(&CANCEL_ON_DISCONNECT, |_live, report: Report| async move {
+        let _probe = CancelProbe(Some(report.clone()));
+        report.send(Seen::Waiting).unwrap();
+        std::future::pending::<()>().await;
+        Ok(())
+    })
+    .await;
+    let socket = support::raw(server.addr, "GET /t HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    assert_eq!(next(&mut seen).await, Seen::Waiting);
+    drop(socket);
+    assert_eq!(next(&mut seen).await, Seen::Cancelled);
+}
+
+/// `cancel_on_disconnect` spares an action that closed its stream itself: the response is
+/// complete, so the body's end is no disconnect, and the work after the close finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_on_disconnect_spares_work_after_close() {
+    static RELEASE: Notify = Notify::const_new();
+    let (server, mut seen) = serve(&CANCEL_ON_DISCONNECT, |live, report: Report| async move {
+        let probe = CancelProbe(Some(report));
+        let mut stream = live.stream();
+        stream.write("all of it").await?;
+        stream.close();
+        RELEASE.notified().await;
+        probe.done();
+        Ok(())
+    })
+    .await;
+    // The whole body, terminator included: hyper has finished with (and dropped) the body.
+    assert_eq!(support::text(server.get("/t").await).await, "all of it");
+    RELEASE.notify_one();
+    assert_eq!(next(&mut seen).await, Seen::Done);
 }

@@ -9,7 +9,7 @@ use syn::{Attribute, Ident, LitBool, LitInt, LitStr, Path, Token};
 use crate::errors::Errors;
 use crate::routes;
 
-const CONTROLLER_KEYS: &str = "`path`, `exclude_locals`, `buffer`, `write_timeout_ms`, `coalesce_bytes`, `html_error_snippet`";
+const CONTROLLER_KEYS: &str = "`path`, `exclude_locals`, `buffer`, `write_timeout_ms`, `coalesce_bytes`, `html_error_snippet`, `cancel_on_disconnect`";
 
 /// `buffer = N` or `buffer = unbounded`.
 pub(crate) enum BufferArg {
@@ -27,6 +27,7 @@ pub(crate) struct ControllerArgs {
     pub(crate) write_timeout_ms: Option<Option<LitInt>>,
     pub(crate) coalesce_bytes: Option<LitInt>,
     pub(crate) html_error_snippet: Option<LitBool>,
+    pub(crate) cancel_on_disconnect: Option<LitBool>,
 }
 
 /// Rejects a key given twice, at the second one.
@@ -128,16 +129,11 @@ impl ControllerArgs {
             }
             "html_error_snippet" => {
                 once(&self.html_error_snippet, meta, "html_error_snippet")?;
-                self.html_error_snippet = Some(if meta.input.peek(Token![=]) {
-                    value(meta, "`true` or `false`, or nothing: `html_error_snippet`")?
-                } else {
-                    LitBool::new(
-                        true,
-                        meta.path
-                            .get_ident()
-                            .map_or_else(Span::call_site, |i| i.span()),
-                    )
-                });
+                self.html_error_snippet = Some(flag(meta, "html_error_snippet")?);
+            }
+            "cancel_on_disconnect" => {
+                once(&self.cancel_on_disconnect, meta, "cancel_on_disconnect")?;
+                self.cancel_on_disconnect = Some(flag(meta, "cancel_on_disconnect")?);
             }
             _ => {
                 return Err(meta.error(format!(
@@ -177,6 +173,18 @@ fn value<T: Parse>(meta: &ParseNestedMeta, expected: &str) -> syn::Result<T> {
     input
         .parse()
         .map_err(|_| syn::Error::new(at, format!("`{key}` takes {expected}")))
+}
+
+/// A setting that is on when named bare: `key`, `key = true` or `key = false`.
+fn flag(meta: &ParseNestedMeta, key: &str) -> syn::Result<LitBool> {
+    if meta.input.peek(Token![=]) {
+        return value(meta, &format!("`true` or `false`, or nothing: `{key}`"));
+    }
+    let span = meta
+        .path
+        .get_ident()
+        .map_or_else(Span::call_site, |i| i.span());
+    Ok(LitBool::new(true, span))
 }
 
 fn takes(tokens: impl ToTokens, key: &str, expected: &str) -> syn::Error {

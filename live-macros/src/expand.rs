@@ -179,6 +179,9 @@ fn config(args: &ControllerArgs) -> TokenStream {
     if let Some(on) = &args.html_error_snippet {
         settings.push(quote!(.html_error_snippet(#on)));
     }
+    if let Some(on) = &args.cancel_on_disconnect {
+        settings.push(quote!(.cancel_on_disconnect(#on)));
+    }
     quote!(#private::LiveConfig::new() #(#settings)*)
 }
 

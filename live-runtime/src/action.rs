@@ -169,7 +169,10 @@ impl LiveRequest {
             }
         };
         let context = Context::inherit(|key| self.config.excludes(key));
-        tokio::spawn(context.scope(task).in_current_span());
+        let action = tokio::spawn(context.scope(task).in_current_span());
+        if shared.settings.cancel_on_disconnect {
+            shared.cancel_on_disconnect(action.abort_handle());
+        }
         drop(shared);
         match committed.await {
             Ok(Committed::Stream(parts)) => Response::from_parts(parts, Body::new(body)),

@@ -16,6 +16,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
 use tokio::time::{Instant, Sleep};
 
 use crate::config::Resolved;
@@ -60,6 +61,9 @@ pub(crate) struct State {
     pub(crate) on_error: Option<OnError>,
     /// Bytes the body sends after this much silence (SSE keep-alive comments).
     pub(crate) keep_alive: Option<(Duration, Bytes)>,
+    /// Cancels the action when the body is dropped before the stream ended
+    /// (`cancel_on_disconnect`).
+    cancel: Option<AbortHandle>,
 }
 
 impl State {
@@ -87,6 +91,7 @@ impl Shared {
                 ignore_disconnect: false,
                 on_error: None,
                 keep_alive: None,
+                cancel: None,
             }),
             room: Notify::new(),
             gone: Notify::new(),
@@ -307,6 +312,18 @@ impl Shared {
         }
     }
 
+    /// Cancels the action's task if the client goes away before the stream ended, or now if it
+    /// already has.
+    pub(crate) fn cancel_on_disconnect(&self, action: AbortHandle) {
+        let mut state = self.lock();
+        if state.disconnected && !state.closed {
+            drop(state);
+            cancel(&action);
+        } else {
+            state.cancel = Some(action);
+        }
+    }
+
     /// Declares the length of the body: sent as `Content-Length`, and checked.
     pub(crate) fn expect_length(&self, length: Option<u64>) {
         let mut state = self.lock();
@@ -442,9 +459,19 @@ impl Body for LiveBody {
 impl Drop for LiveBody {
     fn drop(&mut self) {
         // hyper drops the body when the connection is gone (or the response is complete).
-        let state = self.shared.lock();
+        let mut state = self.shared.lock();
+        // Not closed by the action: the client is gone, or the server shutting down.
+        let action = state.cancel.take().filter(|_| !state.closed);
         self.shared.mark_disconnected(state);
+        if let Some(action) = action {
+            cancel(&action);
+        }
     }
+}
+
+fn cancel(action: &AbortHandle) {
+    tracing::debug!("live: client gone, action cancelled (cancel_on_disconnect)");
+    action.abort();
 }
 
 /// Joins the chunks queued behind `first` into one frame, up to `limit` bytes: one socket

@@ -48,6 +48,7 @@ pub struct LiveConfig {
     write_timeout: Option<Option<Duration>>,
     coalesce_bytes: Option<usize>,
     html_error_snippet: Option<bool>,
+    cancel_on_disconnect: Option<bool>,
     excluded: Vec<LocalKeyId>,
 }
 
@@ -62,6 +63,7 @@ impl LiveConfig {
             write_timeout: None,
             coalesce_bytes: None,
             html_error_snippet: None,
+            cancel_on_disconnect: None,
             excluded: Vec::new(),
         }
     }
@@ -96,6 +98,19 @@ impl LiveConfig {
     #[must_use]
     pub fn html_error_snippet(mut self, on: bool) -> Self {
         self.html_error_snippet = Some(on);
+        self
+    }
+
+    /// Cancel the action when its client goes away before the stream ended: the action's
+    /// future is dropped at its next `.await`, as axum does with an ordinary handler, so an
+    /// action that waits on something else (a channel, a query) stops without checking
+    /// [`disconnected`](crate::LiveStream::disconnected). A server [`Shutdown`](crate::Shutdown)
+    /// and a write timeout count as the client going away; an action that closed its stream
+    /// itself and works on is never cancelled. Default: off, as in Rails, where the action
+    /// runs on until it writes.
+    #[must_use]
+    pub fn cancel_on_disconnect(mut self, on: bool) -> Self {
+        self.cancel_on_disconnect = Some(on);
         self
     }
 
@@ -137,6 +152,10 @@ impl LiveConfig {
                 .html_error_snippet
                 .or(global.html_error_snippet)
                 .unwrap_or(false),
+            cancel_on_disconnect: self
+                .cancel_on_disconnect
+                .or(global.cancel_on_disconnect)
+                .unwrap_or(false),
         }
     }
 
@@ -153,6 +172,7 @@ pub(crate) struct Resolved {
     pub(crate) write_timeout: Option<Duration>,
     pub(crate) coalesce_bytes: usize,
     pub(crate) html_error_snippet: bool,
+    pub(crate) cancel_on_disconnect: bool,
 }
 
 #[cfg(test)]

@@ -192,7 +192,8 @@ pub mod test_client;
 /// # Controller settings
 ///
 /// `#[live_controller(path = "/api/stocks", buffer = 32, write_timeout_ms = 5000,
-/// coalesce_bytes = 65536, html_error_snippet, exclude_locals(TENANT, DB_STACK))]`, each
+/// coalesce_bytes = 65536, html_error_snippet, cancel_on_disconnect,
+/// exclude_locals(TENANT, DB_STACK))]`, each
 /// optional, falling back to the global [`LiveConfig`]:
 ///
 /// | argument | meaning |
@@ -202,6 +203,7 @@ pub mod test_client;
 /// | `write_timeout_ms = N` or `= none` | how long a write may wait for a stalled client |
 /// | `coalesce_bytes = N` | the most bytes sent as one frame when the writer is ahead |
 /// | `html_error_snippet` (`= false` to turn off) | Rails' `/500.html` script after a late error |
+/// | `cancel_on_disconnect` (`= false` to turn off) | drop the action when its client leaves ([`LiveConfig::cancel_on_disconnect`]) |
 /// | `exclude_locals(A, B)` | task-locals not copied into this controller's actions |
 ///
 /// # Compile errors
