@@ -190,10 +190,7 @@ impl Shared {
                         *written += chunk.len() as u64;
                     }
                     state.queue.push_back(chunk);
-                    if let Some(reader) = state.reader.take() {
-                        drop(state);
-                        reader.wake();
-                    }
+                    wake_reader(state);
                     return Ok(());
                 }
                 state.writer_waiting = true;
@@ -225,16 +222,13 @@ impl Shared {
     /// Queues chunks past the buffer's bound: the last words of a failed action (`on_error`).
     pub(crate) fn write_tail(&self, chunks: Vec<Bytes>) {
         let mut state = self.lock();
-        if state.closed || state.disconnected || state.shutting_down || chunks.is_empty() {
+        if state.closed || state.is_ending() || chunks.is_empty() {
             return;
         }
         state
             .queue
             .extend(chunks.into_iter().filter(|c| !c.is_empty()));
-        if let Some(reader) = state.reader.take() {
-            drop(state);
-            reader.wake();
-        }
+        wake_reader(state);
     }
 
     /// Ends the stream: commits if nothing was, and lets the body finish once drained; a
@@ -253,11 +247,7 @@ impl Shared {
             return;
         }
         state.closed = true;
-        let reader = state.reader.take();
-        drop(state);
-        if let Some(reader) = reader {
-            reader.wake();
-        }
+        wake_reader(state);
     }
 
     pub(crate) fn mark_dropped(&self) {
@@ -275,11 +265,7 @@ impl Shared {
         let mut state = self.lock();
         state.commit = None;
         state.closed = true;
-        let reader = state.reader.take();
-        drop(state);
-        if let Some(reader) = reader {
-            reader.wake();
-        }
+        wake_reader(state);
     }
 
     /// The server is shutting down ([`crate::Shutdown`]): what is queued goes out, then the body
@@ -293,11 +279,7 @@ impl Shared {
         state.shutting_down = true;
         state.writer_waiting = false;
         Self::commit_event_stream(&mut state);
-        let reader = state.reader.take();
-        drop(state);
-        if let Some(reader) = reader {
-            reader.wake();
-        }
+        wake_reader(state);
         self.room.notify_waiters();
         self.gone.notify_waiters();
     }
@@ -312,16 +294,10 @@ impl Shared {
         }
     }
 
-    /// Cancels the action's task if the client goes away before the stream ended, or now if it
-    /// already has.
+    /// Cancels the action's task if its body is dropped before the stream ended. Called by
+    /// the handler, which still owns the body, so no drop can have happened yet.
     pub(crate) fn cancel_on_disconnect(&self, action: AbortHandle) {
-        let mut state = self.lock();
-        if state.disconnected && !state.closed {
-            drop(state);
-            cancel(&action);
-        } else {
-            state.cancel = Some(action);
-        }
+        self.lock().cancel = Some(action);
     }
 
     /// Declares the length of the body: sent as `Content-Length`, and checked.
@@ -456,6 +432,15 @@ impl Body for LiveBody {
     }
 }
 
+/// Wakes the body, if it waits for data, after releasing the lock.
+fn wake_reader(mut state: MutexGuard<'_, State>) {
+    let reader = state.reader.take();
+    drop(state);
+    if let Some(reader) = reader {
+        reader.wake();
+    }
+}
+
 impl Drop for LiveBody {
     fn drop(&mut self) {
         // hyper drops the body when the connection is gone (or the response is complete).
@@ -464,14 +449,10 @@ impl Drop for LiveBody {
         let action = state.cancel.take().filter(|_| !state.closed);
         self.shared.mark_disconnected(state);
         if let Some(action) = action {
-            cancel(&action);
+            tracing::debug!("live: client gone, action cancelled (cancel_on_disconnect)");
+            action.abort();
         }
     }
-}
-
-fn cancel(action: &AbortHandle) {
-    tracing::debug!("live: client gone, action cancelled (cancel_on_disconnect)");
-    action.abort();
 }
 
 /// Joins the chunks queued behind `first` into one frame, up to `limit` bytes: one socket

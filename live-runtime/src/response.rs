@@ -37,7 +37,7 @@ impl Head {
         self.headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
+            .is_some_and(|v| v.trim_start().starts_with(crate::sse::MEDIA_TYPE))
     }
 
     fn write_cookies(&mut self) {

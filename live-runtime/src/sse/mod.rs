@@ -85,6 +85,9 @@ use encode::{JsonEscape, comment};
 pub use last_event_id::LastEventId;
 
 use crate::error::Result;
+
+/// The media type of a Server-Sent Events response.
+pub(crate) const MEDIA_TYPE: &str = "text/event-stream";
 use crate::response::Live;
 use crate::stream::LiveStream;
 
@@ -262,7 +265,7 @@ impl Live {
     pub fn sse(mut self, options: SseOptions) -> Sse {
         let headers = self.headers_mut();
         for (name, value) in [
-            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CONTENT_TYPE, MEDIA_TYPE),
             (header::CACHE_CONTROL, "no-cache, no-transform"),
             (header::HeaderName::from_static("x-accel-buffering"), "no"),
         ] {
