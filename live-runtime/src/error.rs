@@ -41,6 +41,16 @@ pub enum ErrorKind {
     InvalidEvent,
     /// The action panicked; the panic was caught and took the error path.
     Panic,
+    /// A broadcast [`Hub`](crate::broadcast::Hub) could not reach its engine (Redis down, or
+    /// not answering in time). Nothing was published; answers `503` before commit. The hub
+    /// keeps reconnecting in the background, so a later call may succeed.
+    Unavailable,
+    /// A broadcast payload over the hub's
+    /// [`max_payload_bytes`](crate::broadcast::HubConfig::max_payload_bytes): nothing was
+    /// published; answers `413` before commit.
+    PayloadTooLarge,
+    /// A broadcast topic that is empty or longer than 1,024 bytes; answers `400` before commit.
+    InvalidTopic,
     /// An error returned by the action itself.
     Action,
 }
@@ -104,6 +114,25 @@ impl Error {
 
     pub(crate) fn invalid_event(source: impl Into<BoxError>) -> Self {
         Self::of(ErrorKind::InvalidEvent).with_source(source)
+    }
+
+    pub(crate) fn unavailable(source: impl Into<BoxError>) -> Self {
+        Self::of(ErrorKind::Unavailable)
+            .with_status(StatusCode::SERVICE_UNAVAILABLE)
+            .with_source(source)
+    }
+
+    pub(crate) fn payload_too_large(size: usize, limit: usize) -> Self {
+        let mut error =
+            Self::of(ErrorKind::PayloadTooLarge).with_status(StatusCode::PAYLOAD_TOO_LARGE);
+        error.0.message = Some(format!("{size} bytes, the limit is {limit}").into());
+        error
+    }
+
+    pub(crate) fn invalid_topic(message: impl fmt::Display) -> Self {
+        let mut error = Self::of(ErrorKind::InvalidTopic).with_status(StatusCode::BAD_REQUEST);
+        error.0.message = Some(message.to_string().into());
+        error
     }
 
     pub(crate) fn panic(payload: &(dyn std::any::Any + Send)) -> Self {
@@ -210,6 +239,9 @@ impl fmt::Display for Error {
             ErrorKind::InvalidEvent => "invalid SSE event",
             ErrorKind::LengthMismatch => "download length mismatch",
             ErrorKind::Panic => "action panicked",
+            ErrorKind::Unavailable => "broadcast engine unavailable",
+            ErrorKind::PayloadTooLarge => "broadcast payload too large",
+            ErrorKind::InvalidTopic => "invalid broadcast topic",
             ErrorKind::Action => "",
         };
         let mut sep = "";

@@ -98,6 +98,7 @@
 #![warn(missing_docs)]
 
 mod action;
+pub mod broadcast;
 mod channel;
 pub mod config;
 mod error;

@@ -70,7 +70,7 @@
 //! on accepted sockets with axum's `ListenerExt::tap_io(|s| s.set_nodelay(true))`; it costs
 //! throughput, as each frame then becomes a TCP segment of its own (see BENCHMARKS.md).
 
-mod encode;
+pub(crate) mod encode;
 mod last_event_id;
 pub mod parse;
 
@@ -250,6 +250,14 @@ impl Sse {
     /// [`on_error`](LiveStream::on_error) and the like.
     pub fn stream(&mut self) -> &mut LiveStream {
         &mut self.stream
+    }
+
+    /// The writer's `retry` in milliseconds, if set.
+    pub(crate) fn retry_ms(&self) -> Option<u64> {
+        match self.options.fields.retry {
+            encode::Field::Set(ms) => Some(ms),
+            _ => None,
+        }
     }
 
     /// The stream underneath, leaving the writer.

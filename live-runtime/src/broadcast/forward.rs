@@ -1,0 +1,54 @@
+//! The SSE bridge: a subscription sent to a browser as it arrives.
+
+use super::event::Delivery;
+use super::subscription::Subscription;
+use crate::error::Result;
+use crate::sse::Sse;
+
+impl Sse {
+    /// Sends every delivery of `subscription` as a Server-Sent Event until the client leaves
+    /// or the server shuts down (both an `Ok` end), or a write fails.
+    ///
+    /// - The response is committed at once, with the writer's `retry` if set, so the client
+    ///   gets its headers (and `open`) before the first event and the keep-alive runs from
+    ///   the start.
+    /// - Each event goes out as published: `event:` if it was named, `id:` its
+    ///   [`EventId`](super::EventId) (so a reconnecting `EventSource` sends it back as
+    ///   `Last-Event-ID`), the payload as `data:` lines. The writer's `event` and `id` do not
+    ///   apply. The bytes are encoded once per event and shared by every subscriber.
+    /// - A [`Gap`](super::Gap) goes out as `event: reset`, data `{"after":"<id>"}` (or
+    ///   `{"after":null}`), without an `id:`: the page should reload its state.
+    ///
+    /// ```
+    /// # use live_runtime::prelude::*;
+    /// # use live_runtime::broadcast::{EventId, Hub};
+    /// # async fn f(hub: &Hub, last: LastEventId<EventId>, live: Live) -> live_runtime::Result {
+    /// let feed = hub.subscribe("prices", last).await?;
+    /// live.sse(SseOptions::new().retry(std::time::Duration::from_secs(1))).forward(feed).await
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`LiveStream::write`](crate::LiveStream::write), such as a write timeout when
+    /// the client stopped reading.
+    pub async fn forward(mut self, mut subscription: Subscription) -> Result {
+        let opening = self
+            .retry_ms()
+            .map_or_else(String::new, |ms| format!("retry: {ms}\n\n"));
+        let stream = self.stream();
+        stream.write(opening).await?;
+        loop {
+            let delivery = tokio::select! {
+                biased;
+                () = stream.disconnected() => return Ok(()),
+                delivery = subscription.next() => delivery,
+            };
+            let bytes = match delivery {
+                Some(Delivery::Event(event)) => event.sse_bytes(),
+                Some(Delivery::Gap(gap)) => gap.sse_bytes(),
+                None => return Ok(()),
+            };
+            stream.write(bytes).await?;
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! Broadcast: one event to every subscriber of a topic, on one node or many, resumable by
+//! `Last-Event-ID`.
+//!
+//! A [`Hub`] is what a controller holds: [`publish`](Hub::publish) sends an event to a topic
+//! (a chat room, a price feed, a user's notifications) and returns its [`EventId`];
+//! [`subscribe`](Hub::subscribe) replays the retained events after an id, then delivers live
+//! ones, with no gap and no duplicate at the seam. [`Sse::forward`](crate::sse::Sse::forward)
+//! sends a subscription to a browser as Server-Sent Events, each with its id, so an
+//! `EventSource` that reconnects (to this node or another) resumes exactly where it was:
+//!
+//! ```
+//! use axum::extract::Path;
+//! use live_runtime::broadcast::{EventId, Hub, HubConfig};
+//! use live_runtime::prelude::*;
+//!
+//! pub struct RoomsController { hub: Hub }
+//!
+//! #[live_controller]
+//! impl RoomsController {
+//!     /// `POST /rooms/{id}/say`: publish, answer the event's id.
+//!     #[post("/{id}/say")]
+//!     pub async fn say(&self, Path(room): Path<String>, text: String) -> live_runtime::Result<String> {
+//!         Ok(self.hub.publish_event(&room, "message", &text).await?.to_string())
+//!     }
+//!
+//!     /// `GET /rooms/{id}`: the room's messages, resumed after `Last-Event-ID`.
+//!     pub async fn show(
+//!         &self,
+//!         Path(room): Path<String>,
+//!         last: LastEventId<EventId>,
+//!         live: Live,
+//!     ) -> live_runtime::Result {
+//!         let messages = self.hub.subscribe(&room, last).await?;
+//!         live.sse(SseOptions::new()).forward(messages).await
+//!     }
+//! }
+//!
+//! let app = RoomsController { hub: Hub::memory(HubConfig::default()) }.into_router();
+//! # let _: axum::Router = app;
+//! ```
+//!
+//! # Engines
+//!
+//! The semantics below hold for both; choose one at start-up.
+//! - [`Hub::memory`]: in-process, one node, nothing to run.
+//! - `Hub::redis` (cargo feature `redis`): any number of nodes share topics and history
+//!   through one Redis 7 server. See its docs for the connection lifecycle.
+//!
+//! # Semantics
+//!
+//! - **Ids** are totally ordered per topic and opaque strings on the wire (see [`EventId`]).
+//!   They parse with `LastEventId<EventId>`; a malformed `Last-Event-ID` is a `400`.
+//! - **Replay.** `subscribe(topic, Since::After(id))` first yields the retained events after
+//!   `id`, in order, then live ones. An event published while the subscription is being set
+//!   up appears exactly once.
+//! - **Gaps are never silent.** If `id` is older than the retained history, or belongs to
+//!   another history (an in-process hub of an earlier process, a Redis whose data was wiped),
+//!   the subscription yields [`Delivery::Gap`] first, then the oldest retained event on. The
+//!   SSE bridge sends a gap as `event: reset` with data `{"after":"<id>"}`: a page should
+//!   reload its state.
+//! - **Bounded history**: per topic, the newest [`HubConfig::history_events`] events (default
+//!   1,000) no older than [`HubConfig::history_age`] (default 24 h).
+//! - **Bounded queues**: each subscriber's queue holds [`HubConfig::subscriber_queue`] events
+//!   (default 1,024). One that falls further behind never slows the publisher or the other
+//!   subscribers: it catches up from the history, seamlessly while the history still reaches
+//!   back to its last event, after a gap otherwise. Memory never grows with a slow reader.
+//! - **Publishing never waits on subscribers.** It fails with an [`Error`](crate::Error) of
+//!   kind [`PayloadTooLarge`](crate::ErrorKind::PayloadTooLarge) (over
+//!   [`HubConfig::max_payload_bytes`], default 64 KiB), [`InvalidTopic`](crate::ErrorKind::InvalidTopic)
+//!   (empty, or over 1,024 bytes), [`InvalidEvent`](crate::ErrorKind::InvalidEvent) (an event
+//!   name with a line break) or [`Unavailable`](crate::ErrorKind::Unavailable) (Redis
+//!   unreachable); each answers a fitting 4xx/5xx if returned from an action before commit.
+//!
+//! [`stats()`](crate::stats) counts subscribers, events published and delivered, gaps and
+//! Redis reconnects.
+
+mod event;
+mod forward;
+mod id;
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+mod subscription;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::broadcast::Receiver;
+
+pub use event::{BroadcastEvent, Delivery, Gap};
+pub use id::{EventId, InvalidEventId};
+pub use subscription::Subscription;
+
+use crate::error::{Error, Result};
+use crate::sse::LastEventId;
+use crate::stats;
+use event::{check_event_name, payload_text};
+use memory::MemoryEngine;
+
+/// The longest topic name, in bytes.
+const MAX_TOPIC_BYTES: usize = 1024;
+
+/// Settings of a [`Hub`], the same for both engines.
+///
+/// ```
+/// use std::time::Duration;
+/// use live_runtime::broadcast::HubConfig;
+/// let config = HubConfig::default().history_events(100).history_age(Duration::from_secs(600));
+/// assert_eq!(config.max_payload_bytes, 64 * 1024);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HubConfig {
+    /// Events kept per topic for replay (default 1,000). At least 1.
+    pub history_events: usize,
+    /// How long an event is kept for replay (default 24 h).
+    pub history_age: Duration,
+    /// Events a subscriber may be behind before it catches up from the history (default
+    /// 1,024). At least 1.
+    pub subscriber_queue: usize,
+    /// The largest payload, in bytes once encoded (default 64 KiB).
+    pub max_payload_bytes: usize,
+    /// The prefix of every Redis key the hub uses (default `live`): topics are
+    /// `<prefix>:topic:<name>` streams, each with a `<prefix>:meta:<name>` hash (the last id
+    /// added and the newest trimmed), the history's epoch is `<prefix>:epoch`. A quiet topic's
+    /// keys expire after [`history_age`](Self::history_age) (the stream) and twice that (the
+    /// meta hash).
+    pub redis_prefix: String,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            history_events: 1000,
+            history_age: Duration::from_secs(24 * 60 * 60),
+            subscriber_queue: 1024,
+            max_payload_bytes: 64 * 1024,
+            redis_prefix: "live".into(),
+        }
+    }
+}
+
+impl HubConfig {
+    /// Sets [`history_events`](Self::history_events) (at least 1).
+    #[must_use]
+    pub fn history_events(mut self, events: usize) -> Self {
+        self.history_events = events.max(1);
+        self
+    }
+
+    /// Sets [`history_age`](Self::history_age).
+    #[must_use]
+    pub fn history_age(mut self, age: Duration) -> Self {
+        self.history_age = age;
+        self
+    }
+
+    /// Sets [`subscriber_queue`](Self::subscriber_queue) (at least 1).
+    #[must_use]
+    pub fn subscriber_queue(mut self, events: usize) -> Self {
+        self.subscriber_queue = events.max(1);
+        self
+    }
+
+    /// Sets [`max_payload_bytes`](Self::max_payload_bytes).
+    #[must_use]
+    pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
+        self.max_payload_bytes = bytes;
+        self
+    }
+
+    /// Sets [`redis_prefix`](Self::redis_prefix).
+    #[must_use]
+    pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.redis_prefix = prefix.into();
+        self
+    }
+}
+
+/// Where a subscription starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Since {
+    /// Only events published from now on.
+    #[default]
+    Now,
+    /// Every retained event, then live ones.
+    Beginning,
+    /// The retained events after this id, then live ones; a [`Gap`] first if the history no
+    /// longer reaches back to it.
+    After(EventId),
+}
+
+/// `None` (a first connection) is [`Since::Now`].
+impl From<Option<EventId>> for Since {
+    fn from(id: Option<EventId>) -> Self {
+        id.map_or(Since::Now, Since::After)
+    }
+}
+
+/// A browser's `Last-Event-ID`: resume after it, or start now on a first connection.
+impl From<LastEventId<EventId>> for Since {
+    fn from(last: LastEventId<EventId>) -> Self {
+        last.0.into()
+    }
+}
+
+impl From<EventId> for Since {
+    fn from(id: EventId) -> Self {
+        Since::After(id)
+    }
+}
+
+/// What the engine hands a subscription: events to replay, whether some were lost before
+/// them, and the position they follow (what to count as already seen).
+pub(crate) struct Replay {
+    pub(crate) gap: bool,
+    pub(crate) events: Vec<Arc<BroadcastEvent>>,
+    pub(crate) head: Option<EventId>,
+}
+
+/// What the engine sends each subscriber of a topic on this node.
+#[derive(Clone)]
+pub(crate) enum Signal {
+    Event(Arc<BroadcastEvent>),
+    /// The history was replaced: every subscriber re-reads it after a gap.
+    Reset,
+}
+
+enum Engine {
+    Memory(MemoryEngine),
+    #[cfg(feature = "redis")]
+    Redis(redis::RedisEngine),
+}
+
+/// Publishes events to topics and subscribes to them. Cheap to clone: clones share one
+/// engine, so a controller holds it as a field. See the [module docs](self).
+#[derive(Clone)]
+pub struct Hub {
+    engine: Arc<Engine>,
+    config: Arc<HubConfig>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let engine = match &*self.engine {
+            Engine::Memory(_) => "memory",
+            #[cfg(feature = "redis")]
+            Engine::Redis(_) => "redis",
+        };
+        f.debug_struct("Hub")
+            .field("engine", &engine)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Hub {
+    /// The in-process engine: topics and their history live in this process, so subscribers
+    /// of this node see what this node publishes. Ids carry an epoch chosen here, so an id
+    /// from an earlier process resumes after a [`Gap`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> live_runtime::Result {
+    /// use live_runtime::broadcast::{Delivery, Hub, HubConfig, Since};
+    /// let hub = Hub::memory(HubConfig::default());
+    /// let first = hub.publish("news", "hello").await?;
+    /// hub.publish("news", "world").await?;
+    /// let mut news = hub.subscribe("news", Since::After(first)).await?;
+    /// let Some(Delivery::Event(event)) = news.next().await else { unreachable!() };
+    /// assert_eq!(event.data(), "world");
+    /// # Ok(()) }
+    /// ```
+    pub fn memory(config: HubConfig) -> Hub {
+        Hub {
+            engine: Arc::new(Engine::Memory(MemoryEngine::new(config.clone()))),
+            config: Arc::new(config),
+        }
+    }
+
+    /// The Redis engine (cargo feature `redis`): every node that uses the same Redis server
+    /// (and [`HubConfig::redis_prefix`]) shares topics and their history, so a client may
+    /// resume on any node. `url` is a `redis://` URL; nothing is connected until the first
+    /// publish or subscribe, so an app starts while Redis is down and its calls fail with
+    /// [`Unavailable`](crate::ErrorKind::Unavailable) (within about 3 s) until Redis is back.
+    ///
+    /// The hub owns its connections: a Redis restart or a network blip does not stop
+    /// delivery. It reconnects forever (backoff from 50 ms to 2 s) and goes on reading each
+    /// topic from the last event it delivered, so no event that Redis accepted is lost to a
+    /// subscriber of this node. A Redis that lost its data (a new epoch) gives every
+    /// subscriber a [`Gap`], then the new history.
+    ///
+    /// Needs Redis 6.2 or later (`XTRIM MINID`, exclusive `XRANGE`); tested with 7.0.
+    ///
+    /// # Errors
+    /// [`Unavailable`](crate::ErrorKind::Unavailable) if `url` is not a Redis URL.
+    #[cfg(feature = "redis")]
+    pub fn redis(url: &str, config: HubConfig) -> Result<Hub> {
+        Ok(Hub {
+            engine: Arc::new(Engine::Redis(redis::RedisEngine::new(url, config.clone())?)),
+            config: Arc::new(config),
+        })
+    }
+
+    /// The hub's settings.
+    pub fn config(&self) -> &HubConfig {
+        &self.config
+    }
+
+    /// Publishes `payload` to `topic`: a string as it is, anything else as JSON. Returns the
+    /// event's id. Never waits on subscribers. See the [module docs](self) for the errors.
+    pub async fn publish<T: Serialize + ?Sized>(
+        &self,
+        topic: &str,
+        payload: &T,
+    ) -> Result<EventId> {
+        self.send(topic, None, payload).await
+    }
+
+    /// Publishes `payload` as an SSE event named `event` (the `event:` field; an
+    /// `EventSource` dispatches it to `addEventListener(event, ..)`).
+    pub async fn publish_event<T: Serialize + ?Sized>(
+        &self,
+        topic: &str,
+        event: &str,
+        payload: &T,
+    ) -> Result<EventId> {
+        check_event_name(event)?;
+        self.send(topic, Some(event.into()), payload).await
+    }
+
+    async fn send<T: Serialize + ?Sized>(
+        &self,
+        topic: &str,
+        event: Option<Box<str>>,
+        payload: &T,
+    ) -> Result<EventId> {
+        check_topic(topic)?;
+        let data = payload_text(payload, self.config.max_payload_bytes)?;
+        let id = match &*self.engine {
+            Engine::Memory(engine) => engine.publish(topic, event, data),
+            #[cfg(feature = "redis")]
+            Engine::Redis(engine) => engine.publish(topic, event, data).await?,
+        };
+        stats::PUBLISHED.fetch_add(1, Ordering::Relaxed);
+        Ok(id)
+    }
+
+    /// Subscribes to `topic` from `since`: [`Since::Now`], [`Since::Beginning`],
+    /// [`Since::After`] an id, or straight from a `LastEventId<EventId>` (none: now).
+    ///
+    /// # Errors
+    /// [`InvalidTopic`](crate::ErrorKind::InvalidTopic), or
+    /// [`Unavailable`](crate::ErrorKind::Unavailable) when the Redis engine cannot read the
+    /// history.
+    pub async fn subscribe(&self, topic: &str, since: impl Into<Since>) -> Result<Subscription> {
+        check_topic(topic)?;
+        let since = since.into();
+        let (receiver, replay): (Receiver<Signal>, Replay) = match &*self.engine {
+            Engine::Memory(engine) => engine.subscribe(topic, since),
+            #[cfg(feature = "redis")]
+            Engine::Redis(engine) => engine.subscribe(topic, since).await?,
+        };
+        let after = match since {
+            Since::After(id) => Some(id),
+            Since::Now | Since::Beginning => None,
+        };
+        Ok(Subscription::new(
+            self.clone(),
+            topic.into(),
+            receiver,
+            after,
+            replay,
+        ))
+    }
+
+    /// The retained events after `after`, for a subscriber that fell behind or whose history
+    /// was replaced. If the engine cannot read its history, a gap: the subscriber goes on
+    /// with the live events.
+    pub(crate) async fn recover(&self, topic: &str, after: Option<EventId>) -> Replay {
+        match &*self.engine {
+            Engine::Memory(engine) => engine.recover(topic, after),
+            #[cfg(feature = "redis")]
+            Engine::Redis(engine) => engine.recover(topic, after).await,
+        }
+    }
+}
+
+fn check_topic(topic: &str) -> Result {
+    if topic.is_empty() || topic.len() > MAX_TOPIC_BYTES {
+        return Err(Error::invalid_topic(format!(
+            "a topic is 1 to {MAX_TOPIC_BYTES} bytes, not {}",
+            topic.len()
+        )));
+    }
+    Ok(())
+}

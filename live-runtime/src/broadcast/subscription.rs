@@ -1,0 +1,138 @@
+//! A subscriber's view of a topic: replay, then live events, deduplicated at the seam.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+use super::event::{Delivery, Gap};
+use super::id::EventId;
+use super::{Hub, Replay, Signal};
+use crate::stats::{self, Counted};
+
+/// The events of one topic, for one subscriber: the retained ones it asked to replay, then
+/// live ones as they are published. Get one with [`Hub::subscribe`].
+///
+/// Each event comes once and in order: an event published while the subscription was being
+/// set up appears exactly once, after the replay. When events were lost to this subscriber,
+/// a [`Delivery::Gap`] says so before the next event.
+///
+/// The queue between the publisher and a subscriber is bounded
+/// ([`HubConfig::subscriber_queue`](super::HubConfig::subscriber_queue)); a subscriber that
+/// falls further behind never slows the publisher or the others: it catches up from the
+/// history, seamlessly if the history still holds what it missed, after a gap otherwise.
+pub struct Subscription {
+    hub: Hub,
+    topic: Arc<str>,
+    pending: VecDeque<Delivery>,
+    receiver: Receiver<Signal>,
+    /// The last event handed out (or the position the subscription started at): anything at
+    /// or before it is a duplicate.
+    last: Option<EventId>,
+    _counted: Counted,
+}
+
+impl Subscription {
+    /// `since` is the id the subscriber asked to resume after: what a gap found by `replay`
+    /// is reported after.
+    pub(crate) fn new(
+        hub: Hub,
+        topic: Arc<str>,
+        receiver: Receiver<Signal>,
+        since: Option<EventId>,
+        replay: Replay,
+    ) -> Self {
+        let mut subscription = Subscription {
+            hub,
+            topic,
+            pending: VecDeque::new(),
+            receiver,
+            last: since,
+            _counted: Counted::new(&stats::SUBSCRIBERS),
+        };
+        subscription.queue(replay, false);
+        subscription
+    }
+
+    /// The topic subscribed to.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The id of the last event this subscription handed out, or where it started.
+    pub fn last_id(&self) -> Option<EventId> {
+        self.last
+    }
+
+    /// The next delivery. Waits for the next publish when the replay is done. `None` only
+    /// when the hub's engine has shut down; a subscription otherwise lasts until dropped.
+    /// Cancel-safe, for `tokio::select!`.
+    pub async fn next(&mut self) -> Option<Delivery> {
+        loop {
+            if let Some(delivery) = self.pending.pop_front() {
+                return Some(self.handed_out(delivery));
+            }
+            match self.receiver.recv().await {
+                Ok(Signal::Event(event)) => {
+                    if is_news(self.last, event.id()) {
+                        return Some(self.handed_out(Delivery::Event(event)));
+                    }
+                }
+                Ok(Signal::Reset) => {
+                    // The engine's history was replaced (Redis wiped): all of the new one is
+                    // news to this subscriber.
+                    let replay = self.hub.recover(&self.topic, None).await;
+                    self.queue(replay, true);
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let replay = self.hub.recover(&self.topic, self.last).await;
+                    self.queue(replay, false);
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Queues a replay: the gap first if it found one (or `force_gap`), then its events that
+    /// are news to this subscriber.
+    fn queue(&mut self, replay: Replay, force_gap: bool) {
+        let before = std::mem::replace(&mut self.last, replay.head);
+        if replay.gap || force_gap {
+            self.pending.push_back(Delivery::Gap(Gap { after: before }));
+        }
+        let last = self.last;
+        let fresh = replay.events.into_iter().filter(|e| is_news(last, e.id()));
+        self.pending.extend(fresh.map(Delivery::Event));
+    }
+
+    fn handed_out(&mut self, delivery: Delivery) -> Delivery {
+        match &delivery {
+            Delivery::Event(event) => {
+                self.last = Some(event.id());
+                stats::DELIVERED.fetch_add(1, Ordering::Relaxed);
+            }
+            Delivery::Gap(_) => {
+                stats::GAPS.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        delivery
+    }
+}
+
+/// Whether an event is past the subscriber's position: later in the same history, or of a
+/// new history (after a reset, everything is).
+fn is_news(last: Option<EventId>, id: EventId) -> bool {
+    last.is_none_or(|last| id.is_after(&last) || id.epoch != last.epoch)
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("topic", &self.topic)
+            .field("last", &self.last)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,517 @@
+//! The broadcast semantics, one table run against each engine (in-process, and Redis with a
+//! redis-server of the test's own), then what only Redis can do wrong: restarts, outages, a
+//! wiped history.
+
+#[path = "support/redis_server.rs"]
+mod redis_server;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use live_runtime::ErrorKind;
+use live_runtime::broadcast::{Delivery, EventId, Hub, HubConfig, Since, Subscription};
+use redis_server::RedisServer;
+use serde_json::json;
+
+/// A hub of the engine under test, and what keeps its engine alive.
+struct Engine {
+    hub: Hub,
+    _redis: Option<RedisServer>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Memory,
+    Redis,
+}
+
+fn engine(kind: Kind, config: HubConfig) -> Engine {
+    match kind {
+        Kind::Memory => Engine {
+            hub: Hub::memory(config),
+            _redis: None,
+        },
+        Kind::Redis => {
+            let redis = RedisServer::start();
+            Engine {
+                hub: Hub::redis(&redis.url(), config).unwrap(),
+                _redis: Some(redis),
+            }
+        }
+    }
+}
+
+/// Every delivery within 10 s, or the test fails (never hangs).
+async fn next(subscription: &mut Subscription) -> Delivery {
+    tokio::time::timeout(Duration::from_secs(10), subscription.next())
+        .await
+        .expect("no delivery within 10 s")
+        .expect("the subscription ended")
+}
+
+/// The payload of the next delivery, which must be an event.
+async fn next_data(subscription: &mut Subscription) -> String {
+    match next(subscription).await {
+        Delivery::Event(event) => event.data().to_owned(),
+        Delivery::Gap(gap) => panic!("expected an event, got {gap:?}"),
+    }
+}
+
+/// Nothing more is ready: a marker published now is the next delivery.
+async fn assert_nothing_before_marker(hub: &Hub, topic: &str, subscription: &mut Subscription) {
+    hub.publish(topic, "marker").await.unwrap();
+    assert_eq!(next_data(subscription).await, "marker");
+}
+
+async fn publish_n(hub: &Hub, topic: &str, range: std::ops::Range<u32>) -> Vec<EventId> {
+    let mut ids = Vec::new();
+    for n in range {
+        ids.push(hub.publish(topic, &n.to_string()).await.unwrap());
+    }
+    ids
+}
+
+type Case = fn(Kind) -> Pin<Box<dyn Future<Output = ()>>>;
+
+/// The table: each row, a behaviour both engines must have.
+const SEMANTICS: &[(&str, Case)] = &[
+    ("ids are ordered and parse back", |k| {
+        Box::pin(ids_are_ordered(k))
+    }),
+    ("now: only new events, in order", |k| {
+        Box::pin(now_only_new(k))
+    }),
+    ("after an id: the rest, then live", |k| {
+        Box::pin(replay_then_live(k))
+    }),
+    ("beginning: all retained", |k| Box::pin(beginning(k))),
+    ("publish racing subscribe: exactly once", |k| {
+        Box::pin(seam_race(k))
+    }),
+    ("history bounded by count: gap, then the rest", |k| {
+        Box::pin(bounded_by_count(k))
+    }),
+    ("history bounded by age: gap, then the rest", |k| {
+        Box::pin(bounded_by_age(k))
+    }),
+    ("id from another history: gap, then all", |k| {
+        Box::pin(other_history(k))
+    }),
+    ("slow subscriber catches up from history", |k| {
+        Box::pin(slow_catches_up(k))
+    }),
+    ("too slow subscriber: gap, never unbounded", |k| {
+        Box::pin(too_slow_gets_gap(k))
+    }),
+    ("topics are separate, subscribers each get all", |k| {
+        Box::pin(topics_and_many_subscribers(k))
+    }),
+    ("bad input is an Err", |k| Box::pin(bad_input(k))),
+    ("SSE bytes: named events, ids, safe data", |k| {
+        Box::pin(sse_bytes(k))
+    }),
+];
+
+async fn ids_are_ordered(kind: Kind) {
+    let e = engine(kind, HubConfig::default());
+    let ids = publish_n(&e.hub, "t", 0..20).await;
+    for pair in ids.windows(2) {
+        assert!(pair[1].is_after(&pair[0]), "{pair:?}");
+    }
+    for id in &ids {
+        assert_eq!(id.to_string().parse::<EventId>().unwrap(), *id);
+    }
+}
+
+async fn now_only_new(kind: Kind) {
+    let e = engine(kind, HubConfig::default());
+    publish_n(&e.hub, "t", 0..3).await;
+    let mut s = e.hub.subscribe("t", Since::Now).await.unwrap();
+    let ids = publish_n(&e.hub, "t", 3..6).await;
+    for (n, id) in (3..6).zip(ids) {
+        let Delivery::Event(event) = next(&mut s).await else {
+            panic!("gap")
+        };
+        assert_eq!((event.data(), event.id()), (n.to_string().as_str(), id));
+    }
+}
+
+async fn replay_then_live(kind: Kind) {
+    let e = engine(kind, HubConfig::default());
+    let ids = publish_n(&e.hub, "t", 0..5).await;
+    let mut s = e.hub.subscribe("t", Since::After(ids[1])).await.unwrap();
+    for n in 2..5 {
+        assert_eq!(next_data(&mut s).await, n.to_string());
+    }
+    publish_n(&e.hub, "t", 5..7).await;
+    assert_eq!(next_data(&mut s).await, "5");
+    assert_eq!(next_data(&mut s).await, "6");
+    // Resuming after the newest id: nothing to replay, live from there.
+    let mut s = e.hub.subscribe("t", Since::After(ids[4])).await.unwrap();
+    assert_eq!(next_data(&mut s).await, "5");
+}
+
+async fn beginning(kind: Kind) {
+    let e = engine(kind, HubConfig::default());
+    publish_n(&e.hub, "t", 0..3).await;
+    let mut s = e.hub.subscribe("t", Since::Beginning).await.unwrap();
+    for n in 0..3 {
+        assert_eq!(next_data(&mut s).await, n.to_string());
+    }
+    assert_nothing_before_marker(&e.hub, "t", &mut s).await;
+}
+
+async fn seam_race(kind: Kind) {
+    let e = engine(kind, HubConfig::default());
+    for round in 0..10 {
+        let topic = format!("race{round}");
+        let first = e.hub.publish(&topic, "0").await.unwrap();
+        let hub = e.hub.clone();
+        let publisher = tokio::spawn({
+            let topic = topic.clone();
+            async move { publish_n(&hub, &topic, 1..200).await }
+        });
+        // Subscribes while the publisher runs: every event after `first` exactly once.
+        tokio::task::yield_now().await;
+        let mut s = e.hub.subscribe(&topic, Since::After(first)).await.unwrap();
+        publisher.await.unwrap();
+        for n in 1..200 {
+            assert_eq!(next_data(&mut s).await, n.to_string(), "round {round}");
+        }
+        assert_nothing_before_marker(&e.hub, &topic, &mut s).await;
+    }
+}
+
+async fn bounded_by_count(kind: Kind) {
+    let e = engine(kind, HubConfig::default().history_events(3));
+    let ids = publish_n(&e.hub, "t", 0..6).await;
+    // 0..3 were trimmed: after 0 the client missed 1 and 2.
+    let mut s = e.hub.subscribe("t", Since::After(ids[0])).await.unwrap();
+    let Delivery::Gap(gap) = next(&mut s).await else {
+        panic!("expected a gap")
+    };
+    assert_eq!(gap.after(), Some(ids[0]));
+    for n in 3..6 {
+        assert_eq!(next_data(&mut s).await, n.to_string());
+    }
+    // After 2, nothing missed (3, 4, 5 are retained): no gap.
+    let mut s = e.hub.subscribe("t", Since::After(ids[2])).await.unwrap();
+    assert_eq!(next_data(&mut s).await, "3");
+    let mut s = e.hub.subscribe("t", Since::Beginning).await.unwrap();
+    assert_eq!(next_data(&mut s).await, "3");
+}
+
+async fn bounded_by_age(kind: Kind) {
+    let age = Duration::from_millis(400);
+    let e = engine(kind, HubConfig::default().history_age(age));
+    let ids = publish_n(&e.hub, "t", 0..2).await;
+    // Age is wall-clock time on both engines (Redis keeps its own clock), so this one waits.
+    tokio::time::sleep(age + Duration::from_millis(200)).await;
+    publish_n(&e.hub, "t", 2..3).await;
+    let mut s = e.hub.subscribe("t", Since::After(ids[0])).await.unwrap();
+    assert!(matches!(next(&mut s).await, Delivery::Gap(_)));
+    assert_eq!(next_data(&mut s).await, "2");
+}
+
+async fn other_history(kind: Kind) {
+    let e = engine(kind, HubConfig::default());
+    let ids = publish_n(&e.hub, "t", 0..3).await;
+    let foreign: EventId = "00000000-1-0".parse().unwrap();
+    let foreign = if foreign.to_string()[..8] == ids[0].to_string()[..8] {
+        "00000001-1-0".parse().unwrap()
+    } else {
+        foreign
+    };
+    let mut s = e.hub.subscribe("t", Since::After(foreign)).await.unwrap();
+    assert!(matches!(next(&mut s).await, Delivery::Gap(_)));
+    for n in 0..3 {
+        assert_eq!(next_data(&mut s).await, n.to_string());
+    }
+    // An id of this history but past its end (a backup restored, say) is no better.
+    let epoch = &ids[0].to_string()[..8];
+    let future: EventId = format!("{epoch}-99999999999999-0").parse().unwrap();
+    let mut s = e.hub.subscribe("t", Since::After(future)).await.unwrap();
+    assert!(matches!(next(&mut s).await, Delivery::Gap(_)));
+}
+
+async fn slow_catches_up(kind: Kind) {
+    let e = engine(
+        kind,
+        HubConfig::default().subscriber_queue(4).history_events(100),
+    );
+    let mut s = e.hub.subscribe("t", Since::Now).await.unwrap();
+    // The publisher never waits for the subscriber that reads nothing.
+    tokio::time::timeout(Duration::from_secs(10), publish_n(&e.hub, "t", 0..50))
+        .await
+        .expect("publish waited on a subscriber");
+    for n in 0..50 {
+        assert_eq!(next_data(&mut s).await, n.to_string());
+    }
+    assert_nothing_before_marker(&e.hub, "t", &mut s).await;
+}
+
+async fn too_slow_gets_gap(kind: Kind) {
+    let e = engine(
+        kind,
+        HubConfig::default().subscriber_queue(4).history_events(10),
+    );
+    let mut s = e.hub.subscribe("t", Since::Now).await.unwrap();
+    publish_n(&e.hub, "t", 0..50).await;
+    // Whatever it had in its queue may come first; then the gap, then the 10 retained.
+    let mut seen = Vec::new();
+    loop {
+        match next(&mut s).await {
+            Delivery::Event(event) => seen.push(event.data().parse::<u32>().unwrap()),
+            Delivery::Gap(_) => break,
+        }
+    }
+    assert!(seen.len() <= 4, "{seen:?}");
+    for n in 40..50 {
+        assert_eq!(next_data(&mut s).await, n.to_string());
+    }
+    assert_nothing_before_marker(&e.hub, "t", &mut s).await;
+}
+
+async fn topics_and_many_subscribers(kind: Kind) {
+    let e = engine(kind, HubConfig::default());
+    let mut subscribers = Vec::new();
+    for _ in 0..20 {
+        subscribers.push(e.hub.subscribe("a", Since::Now).await.unwrap());
+    }
+    let mut other = e.hub.subscribe("b", Since::Now).await.unwrap();
+    publish_n(&e.hub, "a", 0..5).await;
+    e.hub.publish("b", "only b").await.unwrap();
+    for s in &mut subscribers {
+        for n in 0..5 {
+            assert_eq!(next_data(s).await, n.to_string());
+        }
+    }
+    assert_eq!(next_data(&mut other).await, "only b");
+}
+
+async fn bad_input(kind: Kind) {
+    let e = engine(kind, HubConfig::default().max_payload_bytes(100));
+    let kind_of = |r: live_runtime::Result<EventId>| r.unwrap_err().kind();
+    assert_eq!(
+        kind_of(e.hub.publish("t", "x".repeat(101).as_str()).await),
+        ErrorKind::PayloadTooLarge
+    );
+    assert_eq!(
+        kind_of(e.hub.publish("", "x").await),
+        ErrorKind::InvalidTopic
+    );
+    assert_eq!(
+        kind_of(e.hub.publish(&"t".repeat(1025), "x").await),
+        ErrorKind::InvalidTopic
+    );
+    assert_eq!(
+        kind_of(e.hub.publish_event("t", "a\nid: 1", "x").await),
+        ErrorKind::InvalidEvent
+    );
+    assert_eq!(
+        e.hub.subscribe("", Since::Now).await.unwrap_err().kind(),
+        ErrorKind::InvalidTopic
+    );
+    // Nothing was published by the failures.
+    let mut s = e.hub.subscribe("t", Since::Beginning).await.unwrap();
+    assert_nothing_before_marker(&e.hub, "t", &mut s).await;
+}
+
+async fn sse_bytes(kind: Kind) {
+    let e = engine(kind, HubConfig::default());
+    let id = e
+        .hub
+        .publish_event("t", "message", &json!({"text": "a\nb"}))
+        .await
+        .unwrap();
+    let plain = e.hub.publish("t", "line 1\r\nline 2").await.unwrap();
+    let mut s = e.hub.subscribe("t", Since::Beginning).await.unwrap();
+    let Delivery::Event(named) = next(&mut s).await else {
+        panic!("gap")
+    };
+    assert_eq!(
+        named.sse_bytes(),
+        format!("event: message\nid: {id}\ndata: {{\"text\":\"a\\nb\"}}\n\n")
+    );
+    assert_eq!(named.json::<serde_json::Value>().unwrap()["text"], "a\nb");
+    let Delivery::Event(plain_event) = next(&mut s).await else {
+        panic!("gap")
+    };
+    assert_eq!(
+        plain_event.sse_bytes(),
+        format!("id: {plain}\ndata: line 1\ndata: line 2\n\n")
+    );
+}
+
+async fn run_table(kind: Kind) {
+    for (name, case) in SEMANTICS {
+        eprintln!("{kind:?}: {name}");
+        case(kind).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn semantics_in_process() {
+    run_table(Kind::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn semantics_redis() {
+    run_table(Kind::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_are_counted() {
+    let hub = Hub::memory(HubConfig::default());
+    let before = live_runtime::stats();
+    let s = hub.subscribe("counted", Since::Now).await.unwrap();
+    let mut s2 = hub.subscribe("counted", Since::Now).await.unwrap();
+    hub.publish("counted", "x").await.unwrap();
+    next(&mut s2).await;
+    let after = live_runtime::stats();
+    // Other tests of this binary run at the same time: only lower bounds hold.
+    assert!(after.subscribers >= 2);
+    assert!(after.published > before.published);
+    assert!(after.delivered > before.delivered);
+    drop((s, s2));
+}
+
+/// Two nodes on one Redis: each publishes, both see everything, in the same order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_two_nodes_share_topics() {
+    let redis = RedisServer::start();
+    let node1 = Hub::redis(&redis.url(), HubConfig::default()).unwrap();
+    let node2 = Hub::redis(&redis.url(), HubConfig::default()).unwrap();
+    let mut on1 = node1.subscribe("room", Since::Now).await.unwrap();
+    let mut on2 = node2.subscribe("room", Since::Now).await.unwrap();
+    let a = node1.publish("room", "from 1").await.unwrap();
+    node2.publish("room", "from 2").await.unwrap();
+    for s in [&mut on1, &mut on2] {
+        assert_eq!(next_data(s).await, "from 1");
+        assert_eq!(next_data(s).await, "from 2");
+    }
+    // A client that saw `a` on node 1 resumes on node 2.
+    let mut resumed = node2.subscribe("room", Since::After(a)).await.unwrap();
+    assert_eq!(next_data(&mut resumed).await, "from 2");
+}
+
+/// Redis is killed (SIGKILL) and restarted on the same port and directory while a publisher
+/// publishes every 50 ms and a client streams: publishes during the outage fail, delivery
+/// resumes by itself, and neither the streaming client nor one resuming from the first id
+/// misses or repeats an event that Redis accepted.
+async fn survives_restart(outage: Duration) {
+    let mut redis = RedisServer::start();
+    let publisher_hub = Hub::redis(&redis.url(), HubConfig::default()).unwrap();
+    let node = Hub::redis(&redis.url(), HubConfig::default()).unwrap();
+    let first = publisher_hub.publish("feed", "start").await.unwrap();
+    let mut live = node.subscribe("feed", Since::After(first)).await.unwrap();
+    let reconnects = live_runtime::stats().redis_reconnects;
+
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let publisher = tokio::spawn(async move {
+        let (mut accepted, mut refused) = (Vec::new(), 0);
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        for n in 0.. {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopped.changed() => break,
+            }
+            let started = std::time::Instant::now();
+            match publisher_hub.publish("feed", &n.to_string()).await {
+                Ok(_) => accepted.push(n.to_string()),
+                Err(error) => {
+                    assert_eq!(error.kind(), ErrorKind::Unavailable, "{error}");
+                    refused += 1;
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(5), "publish hung");
+        }
+        (accepted, refused)
+    });
+    // Some events before the outage.
+    let mut received = Vec::new();
+    while received.len() < 5 {
+        received.push(next_data(&mut live).await);
+    }
+    redis.kill();
+    tokio::time::sleep(outage).await;
+    redis.restart();
+    // Delivery resumes: wait for 10 events published after the restart.
+    let resumed_at = received.len();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while received.len() < resumed_at + 10 {
+        let delivery = tokio::time::timeout_at(deadline, live.next())
+            .await
+            .expect("delivery did not resume after the restart");
+        match delivery.unwrap() {
+            Delivery::Event(event) => received.push(event.data().to_owned()),
+            Delivery::Gap(gap) => panic!("unexpected gap {gap:?}"),
+        }
+    }
+    stop.send(true).unwrap();
+    let (accepted, refused) = publisher.await.unwrap();
+    assert!(refused > 0, "no publish failed during the outage");
+    assert!(live_runtime::stats().redis_reconnects > reconnects);
+    // Drain what was accepted up to the stop.
+    while received.len() < accepted.len() {
+        received.push(next_data(&mut live).await);
+    }
+    assert_eq!(received, accepted, "the streaming client");
+    let mut resumed = node.subscribe("feed", Since::After(first)).await.unwrap();
+    let mut replayed = Vec::new();
+    while replayed.len() < accepted.len() {
+        replayed.push(next_data(&mut resumed).await);
+    }
+    assert_eq!(replayed, accepted, "a client resuming from the first id");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restart_short_outage() {
+    survives_restart(Duration::from_millis(500)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restart_15s_outage() {
+    survives_restart(Duration::from_secs(15)).await;
+}
+
+/// A Redis that lost its data: subscribers get a gap, then the new history; a client
+/// resuming with an old id gets a gap too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_wiped_history_is_a_gap() {
+    let redis = RedisServer::start();
+    let hub = Hub::redis(&redis.url(), HubConfig::default()).unwrap();
+    let old = hub.publish("t", "old").await.unwrap();
+    let mut s = hub.subscribe("t", Since::After(old)).await.unwrap();
+    assert!(redis.command("FLUSHALL").starts_with("+OK"));
+    let new = hub.publish("t", "new").await.unwrap();
+    assert_ne!(new.to_string()[..8], old.to_string()[..8], "a new epoch");
+    assert!(matches!(next(&mut s).await, Delivery::Gap(_)));
+    assert_eq!(next_data(&mut s).await, "new");
+    let mut resumed = hub.subscribe("t", Since::After(old)).await.unwrap();
+    assert!(matches!(next(&mut resumed).await, Delivery::Gap(_)));
+    assert_eq!(next_data(&mut resumed).await, "new");
+}
+
+/// Nothing listening: every call fails within 5 s, as `Unavailable`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_unreachable_fails_fast() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hub = Hub::redis(&format!("redis://127.0.0.1:{port}"), HubConfig::default()).unwrap();
+    for _ in 0..3 {
+        let result = tokio::time::timeout(Duration::from_secs(5), hub.publish("t", "x"))
+            .await
+            .expect("publish hung");
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::Unavailable);
+        let result = tokio::time::timeout(Duration::from_secs(5), hub.subscribe("t", Since::Now))
+            .await
+            .expect("subscribe hung");
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::Unavailable);
+    }
+    assert!(Hub::redis("not a url", HubConfig::default()).is_err());
+}
