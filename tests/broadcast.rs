@@ -4,6 +4,7 @@
 
 #[path = "support/redis_server.rs"]
 mod redis_server;
+mod support;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -514,4 +515,121 @@ async fn redis_unreachable_fails_fast() {
         assert_eq!(result.unwrap_err().kind(), ErrorKind::Unavailable);
     }
     assert!(Hub::redis("not a url", HubConfig::default()).is_err());
+}
+
+/// The SSE bridge as a browser meets it, over HTTP: a controller that forwards a topic.
+pub struct FeedController {
+    hub: Hub,
+}
+
+#[live_runtime::live_controller]
+impl FeedController {
+    /// `GET /feed/events`: the topic `feed`, resumed after `Last-Event-ID`.
+    pub async fn events(
+        &self,
+        last: live_runtime::sse::LastEventId<EventId>,
+        live: live_runtime::Live,
+    ) -> live_runtime::Result {
+        let feed = self.hub.subscribe("feed", last).await?;
+        live.sse(live_runtime::sse::SseOptions::new().retry(Duration::from_millis(250)))
+            .forward(feed)
+            .await
+    }
+}
+
+/// Reads the body until it holds `needle`; returns everything read.
+async fn read_until(response: &mut reqwest::Response, needle: &str) -> String {
+    let mut body = String::new();
+    while !body.contains(needle) {
+        let chunk = support::next_chunk(response)
+            .await
+            .unwrap_or_else(|| panic!("the stream ended before {needle:?}: {body:?}"));
+        body.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    body
+}
+
+async fn get_events(server: &support::Server, last: Option<&str>) -> reqwest::Response {
+    let mut request = support::client().get(server.url("/feed/events"));
+    if let Some(last) = last {
+        request = request.header("last-event-id", last);
+    }
+    support::within(request.send()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_bridge_over_http() {
+    use live_runtime::routing::Controller;
+    let hub = Hub::memory(HubConfig::default().history_events(3));
+    let server = support::Server::start(FeedController { hub: hub.clone() }.into_router()).await;
+
+    // Headers (and the retry) before any event: an EventSource opens at once.
+    let mut first = get_events(&server, None).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["content-type"], "text/event-stream");
+    assert_eq!(read_until(&mut first, "\n\n").await, "retry: 250\n\n");
+
+    let a = hub
+        .publish_event("feed", "message", &json!({"n": 1}))
+        .await
+        .unwrap();
+    let body = read_until(&mut first, "\n\n").await;
+    assert_eq!(
+        body,
+        format!("event: message\nid: {a}\ndata: {{\"n\":1}}\n\n")
+    );
+
+    // Resume after `a`, on a new connection: only what followed it.
+    drop(first);
+    let b = hub.publish("feed", "two").await.unwrap();
+    let mut resumed = get_events(&server, Some(&a.to_string())).await;
+    let body = read_until(&mut resumed, "data: two\n\n").await;
+    assert_eq!(body, format!("retry: 250\n\nid: {b}\ndata: two\n\n"));
+
+    // An id the history no longer reaches: `event: reset` first, then what is retained.
+    let ids = publish_n(&hub, "feed", 0..4).await;
+    let mut late = get_events(&server, Some(&a.to_string())).await;
+    let body = read_until(&mut late, "data: 3\n\n").await;
+    assert_eq!(
+        body,
+        format!(
+            "retry: 250\n\nevent: reset\ndata: {{\"after\":\"{a}\"}}\n\nid: {}\ndata: 1\n\nid: {}\ndata: 2\n\nid: {}\ndata: 3\n\n",
+            ids[1], ids[2], ids[3]
+        )
+    );
+
+    // A malformed Last-Event-ID is the extractor's 400.
+    let bad = get_events(&server, Some("not-an-id")).await;
+    assert_eq!(bad.status(), 400);
+}
+
+/// A forwarding action ends when its client leaves, and when the server shuts down (the
+/// stream ends cleanly: an `EventSource` reconnects, and resumes from the history).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_bridge_ends_with_client_and_shutdown() {
+    use live_runtime::routing::Controller;
+    let hub = Hub::memory(HubConfig::default());
+    let shutdown = live_runtime::Shutdown::new();
+    let app = FeedController { hub: hub.clone() }
+        .into_router()
+        .layer(shutdown.layer());
+    let server = support::Server::start(app).await;
+
+    let mut gone = get_events(&server, None).await;
+    read_until(&mut gone, "retry").await;
+    assert_eq!(shutdown.live_actions(), 1);
+    drop(gone);
+    support::eventually("the action of a client that left ends", || {
+        shutdown.live_actions() == 0
+    })
+    .await;
+
+    let mut open = get_events(&server, None).await;
+    read_until(&mut open, "retry").await;
+    let id = hub.publish("feed", "before").await.unwrap();
+    read_until(&mut open, &id.to_string()).await;
+    shutdown.begin();
+    // The body ends without an error (a clean end, not a reset connection).
+    support::within(open.text()).await.unwrap();
+    support::within(shutdown.finished()).await;
 }

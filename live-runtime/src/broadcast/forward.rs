@@ -18,6 +18,9 @@ impl Sse {
     ///   apply. The bytes are encoded once per event and shared by every subscriber.
     /// - A [`Gap`](super::Gap) goes out as `event: reset`, data `{"after":"<id>"}` (or
     ///   `{"after":null}`), without an `id:`: the page should reload its state.
+    /// - When the client leaves or the server's [`Shutdown`](crate::Shutdown) begins, it
+    ///   returns at once; events not yet written stay in the history, where the client's next
+    ///   connection resumes from (on any node, with the Redis engine).
     ///
     /// ```
     /// # use live_runtime::prelude::*;

@@ -64,7 +64,7 @@
 //!   (default 1,024). One that falls further behind never slows the publisher or the other
 //!   subscribers: it catches up from the history, seamlessly while the history still reaches
 //!   back to its last event, after a gap otherwise. Memory never grows with a slow reader.
-//! - **Publishing never waits on subscribers.** It fails with an [`Error`](crate::Error) of
+//! - **Publishing never waits on subscribers.** It fails with an [`Error`] of
 //!   kind [`PayloadTooLarge`](crate::ErrorKind::PayloadTooLarge) (over
 //!   [`HubConfig::max_payload_bytes`], default 64 KiB), [`InvalidTopic`](crate::ErrorKind::InvalidTopic)
 //!   (empty, or over 1,024 bytes), [`InvalidEvent`](crate::ErrorKind::InvalidEvent) (an event
