@@ -1,22 +1,32 @@
 //! The stock-price page: `GET /stocks` serves a page that opens an `EventSource` on
-//! `GET /stocks/prices` and shows each price as it arrives, with the connection state. The
-//! prices are `event: prices` Server-Sent Events with increasing ids and a `retry`; a
-//! reconnecting browser sends `Last-Event-ID` and the stream resumes right after it, with no
-//! gap and no duplicate. Prices come from a deterministic simulated feed, so tests can
-//! predict them.
+//! `GET /stocks/prices` and shows each price as it arrives, with the connection state.
+//!
+//! One feed task (a [`Ticker`]) computes each tick once and publishes it into a broadcast
+//! [`Hub`] (the in-process engine), which hands it to every open stream. The prices are
+//! `event: prices` Server-Sent Events with a `retry`, whose id is the tick number: the
+//! intervals elapsed since the UNIX epoch, so the numbering goes on across a server restart.
+//! A reconnecting browser sends `Last-Event-ID` and the stream resumes right after it, with no
+//! gap and no duplicate, even from a server started since: the ticks it missed are recomputed
+//! (the newest [`MAX_CATCH_UP`] at most). Prices come from a deterministic simulated feed, a
+//! function of the tick number, so tests can predict them.
 //!
 //! ```sh
 //! cargo run --example stocks             # PORT overrides 3000; STOCKS_INTERVAL_MS the pace
 //! open http://127.0.0.1:3000/stocks
 //! ```
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[path = "common/mod.rs"]
 mod common;
 
+use live_runtime::broadcast::{BroadcastEvent, Delivery, Hub, HubConfig, Since, Subscription};
 use live_runtime::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
 
 /// The simulated market: every price is a function of the tick number, so the feed can be
 /// replayed from any point.
@@ -27,7 +37,7 @@ pub struct PriceFeed;
 pub const SYMBOLS: [(&str, f64); 3] = [("ACME", 142.10), ("GLOBEX", 87.35), ("INITECH", 23.60)];
 
 /// One tick of the feed: what an event carries.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tick {
     /// The tick number, also the event's id.
     pub n: u64,
@@ -36,10 +46,10 @@ pub struct Tick {
 }
 
 /// One symbol's price.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Quote {
     /// The ticker symbol.
-    pub symbol: &'static str,
+    pub symbol: String,
     /// The price, in dollars, to the cent.
     pub price: f64,
 }
@@ -54,7 +64,7 @@ impl PriceFeed {
                 let phase = n as f64 * (0.37 + 0.11 * i as f64);
                 let price = base * (1.0 + 0.03 * phase.sin());
                 Quote {
-                    symbol,
+                    symbol: (*symbol).to_owned(),
                     price: (price * 100.0).round() / 100.0,
                 }
             })
@@ -63,12 +73,197 @@ impl PriceFeed {
     }
 }
 
-/// `/stocks`: the page and its price stream.
-pub struct StocksController {
+/// The hub topic the ticks are published to, and their SSE event name.
+const TOPIC: &str = "prices";
+
+/// The most ticks a stream recomputes for a client that missed them (one reconnecting after a
+/// restart, or a stream that fell behind the hub): the newest ones; older ones are skipped,
+/// stale prices being of no use. Tick numbers count from the epoch, so without a cap an old
+/// `Last-Event-ID` would ask for billions. A `Last-Event-ID` ahead of the feed by more than
+/// this is not of its numbering (a server run with another interval): the stream starts over
+/// at the current tick.
+pub const MAX_CATCH_UP: u64 = 1_000;
+
+/// The one feed of the app: computes each tick once and publishes it to the [`Hub`], where
+/// every stream of `GET /stocks/prices` receives it. Cheap to clone: clones share the hub and
+/// the count. [`StocksController::start`] runs it on the wall clock; tests drive it by hand
+/// with [`publish_tick`](Self::publish_tick).
+#[derive(Debug, Clone)]
+pub struct Ticker {
+    feed: PriceFeed,
+    hub: Hub,
+    interval_ms: u64,
+    published: Arc<Published>,
+}
+
+#[derive(Debug, Default)]
+struct Published {
+    /// The last tick published, plus one; 0 before the first.
+    next: AtomicU64,
+    /// How many ticks were computed and published.
+    count: AtomicU64,
+}
+
+/// The tick number of a published event, read without the rest of the payload.
+#[derive(Deserialize)]
+struct TickNumber {
+    n: u64,
+}
+
+impl Ticker {
+    /// A feed ticking every `interval` (whole milliseconds, at least 1), publishing to an
+    /// in-process hub of its own.
+    pub fn new(feed: PriceFeed, interval: Duration) -> Self {
+        Self::with_hub(feed, interval, Hub::memory(HubConfig::default()))
+    }
+
+    /// The same, publishing to `hub`.
+    pub fn with_hub(feed: PriceFeed, interval: Duration, hub: Hub) -> Self {
+        Ticker {
+            feed,
+            hub,
+            interval_ms: u64::try_from(interval.as_millis()).map_or(u64::MAX, |ms| ms.max(1)),
+            published: Arc::default(),
+        }
+    }
+
     /// The market.
-    pub feed: PriceFeed,
+    pub fn feed(&self) -> PriceFeed {
+        self.feed
+    }
+
     /// Time between two ticks.
-    pub interval: Duration,
+    pub fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms)
+    }
+
+    /// The tick the wall clock is at: whole intervals since the UNIX epoch.
+    pub fn wall_tick(&self) -> u64 {
+        wall_ms() / self.interval_ms
+    }
+
+    /// The last tick published, if any.
+    pub fn current(&self) -> Option<u64> {
+        self.published.next.load(Ordering::SeqCst).checked_sub(1)
+    }
+
+    /// How many ticks this feed has computed and published.
+    pub fn published(&self) -> u64 {
+        self.published.count.load(Ordering::SeqCst)
+    }
+
+    /// Computes tick `n` and publishes it to every stream. Ticks only go forward: one not after
+    /// the current tick is left out (`Ok(false)`).
+    ///
+    /// # Errors
+    /// Those of [`Hub::publish_event`] (none for the in-process hub and a tick's payload).
+    pub async fn publish_tick(&self, n: u64) -> live_runtime::Result<bool> {
+        // Current first, then the hub: a stream subscribes, then reads `current`, so a tick
+        // published meanwhile is either current (and recomputed) or comes through the
+        // subscription (and is skipped as a duplicate), never lost.
+        let previous = self
+            .published
+            .next
+            .fetch_max(n.saturating_add(1), Ordering::SeqCst);
+        if previous > n {
+            return Ok(false);
+        }
+        self.published.count.fetch_add(1, Ordering::SeqCst);
+        self.hub
+            .publish_event(TOPIC, "prices", &self.feed.tick(n))
+            .await?;
+        Ok(true)
+    }
+
+    /// The ticks published from now on.
+    ///
+    /// # Errors
+    /// Those of [`Hub::subscribe`] (none for the in-process hub).
+    pub async fn subscribe(&self) -> live_runtime::Result<Subscription> {
+        self.hub.subscribe(TOPIC, Since::Now).await
+    }
+
+    /// Runs the feed: the wall clock's tick at once, then the next one each time the wall clock
+    /// reaches it. The pace is kept on tokio's clock, so `tokio::time::pause` drives it in
+    /// tests. Never returns; [`StocksController::start`] aborts it when the controller drops.
+    async fn run(self) {
+        let now = wall_ms();
+        self.publish_logged(now / self.interval_ms).await;
+        let until_next = Duration::from_millis(self.interval_ms - now % self.interval_ms);
+        let mut timer = tokio::time::interval_at(Instant::now() + until_next, self.interval());
+        // After a stall (a suspended laptop), one tick for the present, not a burst.
+        timer.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            timer.tick().await;
+            // The wall clock's tick, or the one after the last if the clock seems behind (woken
+            // a hair early, stepped back, or paused in a test): ticks only go forward. Ticks a
+            // jump forward skipped are recomputed by the streams that need them.
+            let next = self
+                .current()
+                .map_or(0, |current| current.saturating_add(1));
+            self.publish_logged(self.wall_tick().max(next)).await;
+        }
+    }
+
+    async fn publish_logged(&self, n: u64) {
+        if let Err(error) = self.publish_tick(n).await {
+            tracing::warn!(n, %error, "stocks: publishing a tick failed");
+        }
+    }
+}
+
+fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
+/// A task aborted when dropped.
+#[derive(Debug)]
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// `/stocks`: the page and its price stream.
+#[derive(Debug)]
+pub struct StocksController {
+    ticker: Ticker,
+    /// The task running the ticker, if [`start`](Self::start) spawned it.
+    _clock: Option<AbortOnDrop>,
+}
+
+impl StocksController {
+    /// The controller of the app: spawns the task that runs a new [`Ticker`] on the wall
+    /// clock. The task stops when the controller is dropped (with its router, once the server
+    /// has shut down). Call it within a tokio runtime.
+    pub fn start(feed: PriceFeed, interval: Duration) -> Self {
+        let ticker = Ticker::new(feed, interval);
+        let clock = tokio::spawn(ticker.clone().run());
+        StocksController {
+            ticker,
+            _clock: Some(AbortOnDrop(clock)),
+        }
+    }
+
+    /// A controller streaming what `ticker` publishes, and running nothing: whoever holds a
+    /// clone of `ticker` publishes the ticks (a test, with [`Ticker::publish_tick`]).
+    pub fn new(ticker: Ticker) -> Self {
+        StocksController {
+            ticker,
+            _clock: None,
+        }
+    }
+
+    /// The feed this controller streams.
+    pub fn ticker(&self) -> &Ticker {
+        &self.ticker
+    }
 }
 
 #[live_controller]
@@ -78,22 +273,87 @@ impl StocksController {
         live.html(PAGE)
     }
 
-    /// `GET /stocks/prices`: one `prices` event per tick, resuming after `Last-Event-ID`.
+    /// `GET /stocks/prices`: one `prices` event per tick of the feed, its id the tick number.
+    /// After `Last-Event-ID` n, the ticks from n + 1 on (the missed ones recomputed, see
+    /// [`MAX_CATCH_UP`]); on a first connection, the current tick, then the next ones.
     pub async fn prices(&self, last: LastEventId<u64>, live: Live) -> live_runtime::Result {
+        // Subscribe before reading the current tick, so that none falls in between.
+        let mut ticks = self.ticker.subscribe().await?;
         let options = SseOptions::new()
             .event("prices")
             .retry(Duration::from_millis(500));
-        let mut sse = live.sse(options);
-        let mut tick = tokio::time::interval(self.interval);
-        for n in last.next().. {
-            tokio::select! {
-                _ = tick.tick() => {}
-                () = sse.stream().disconnected() => return Ok(()),
+        let mut prices = Prices {
+            sse: live.sse(options),
+            feed: self.ticker.feed(),
+            sent: last.0,
+        };
+        // Commit now: the page is `open` before the next tick.
+        prices.sse.stream().write("").await?;
+        if let Some(current) = self.ticker.current() {
+            prices.catch_up(current).await?;
+        }
+        loop {
+            let delivery = tokio::select! {
+                biased;
+                () = prices.sse.stream().disconnected() => return Ok(()),
+                delivery = ticks.next() => delivery,
+            };
+            match delivery {
+                Some(Delivery::Event(event)) => prices.live(&event).await?,
+                // This stream fell behind by more than the hub keeps: recompute what it missed.
+                Some(Delivery::Gap(_)) => {
+                    if let Some(current) = self.ticker.current() {
+                        prices.catch_up(current).await?;
+                    }
+                }
+                None => return Ok(()),
             }
-            sse.write_with(self.feed.tick(n), Event::id(n)).await?;
+        }
+    }
+}
+
+/// One client's price stream, and the last tick it was sent.
+struct Prices {
+    sse: Sse,
+    feed: PriceFeed,
+    sent: Option<u64>,
+}
+
+impl Prices {
+    /// Sends the ticks after the last one sent through `through`, recomputed (the newest
+    /// [`MAX_CATCH_UP`] at most); a client that has none yet gets `through` alone.
+    async fn catch_up(&mut self, through: u64) -> live_runtime::Result {
+        let from = match self.sent {
+            Some(sent) if !resumable(sent, through) => through,
+            Some(sent) => (sent + 1).max(through.saturating_sub(MAX_CATCH_UP - 1)),
+            None => through,
+        };
+        for n in from..=through {
+            self.sse.write_with(self.feed.tick(n), Event::id(n)).await?;
+            self.sent = Some(n);
         }
         Ok(())
     }
+
+    /// Sends a tick from the hub, as published, unless it was sent already; first the ticks
+    /// missed before it, recomputed.
+    async fn live(&mut self, event: &BroadcastEvent) -> live_runtime::Result {
+        let n = event.json::<TickNumber>().map_err(Error::new)?.n;
+        match self.sent {
+            Some(sent) if resumable(sent, n) && n <= sent => return Ok(()),
+            Some(sent) if resumable(sent, n) => self.catch_up(n - 1).await?,
+            _ => {}
+        }
+        self.sse.write_with(event.data(), Event::id(n)).await?;
+        self.sent = Some(n);
+        Ok(())
+    }
+}
+
+/// Whether a client that was sent tick `sent` can be brought to tick `now`: `sent` is not
+/// ahead of it by more than [`MAX_CATCH_UP`] (an id of another numbering).
+fn resumable(sent: u64, now: u64) -> bool {
+    sent <= now.saturating_add(MAX_CATCH_UP)
 }
 
 const PAGE: &str = r#"<!doctype html>
@@ -165,10 +425,7 @@ async fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|ms| ms.parse().ok())
         .map_or(Duration::from_secs(1), Duration::from_millis);
-    let controller = StocksController {
-        feed: PriceFeed,
-        interval,
-    };
+    let controller = StocksController::start(PriceFeed, interval);
     let routes = RouteTable::new().controller::<StocksController>();
     common::serve("stocks", "/stocks", controller.into_router(), routes).await
 }

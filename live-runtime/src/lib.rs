@@ -59,6 +59,7 @@
 //! | `send_stream` | no length | Rails' headers, any filename safe, optional checked length: [`send_stream`] |
 //! | server shutdown | streams cut (or the shutdown waits on them) | [`Shutdown`]: queued data out, clean end, writes fail, `disconnected()` resolves |
 //! | tests | inline, unbounded, hang on no close | the same production path in-process, with timeouts: `test_client` |
+//! | one source, many clients, many nodes | ActionCable's Redis adapter: no replay, lost while reconnecting | [`broadcast::Hub`]: bounded history, resume by `Last-Event-ID` on any node, gaps announced, Redis outages survived |
 //!
 //! ## Testing live controllers
 //!

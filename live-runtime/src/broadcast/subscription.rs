@@ -66,9 +66,11 @@ impl Subscription {
         self.last
     }
 
-    /// The next delivery. Waits for the next publish when the replay is done. `None` only
-    /// when the hub's engine has shut down; a subscription otherwise lasts until dropped.
-    /// Cancel-safe, for `tokio::select!`.
+    /// The next delivery. Waits for the next publish when the replay is done. A subscription
+    /// keeps its hub's engine alive, so it lasts until dropped: end it with your own signal
+    /// (the client leaving, [`Shutdown`](crate::Shutdown)), as
+    /// [`Sse::forward`](crate::sse::Sse::forward) does. `None` is reserved for an engine that
+    /// stopped. Cancel-safe, for `tokio::select!`.
     pub async fn next(&mut self) -> Option<Delivery> {
         loop {
             if let Some(delivery) = self.pending.pop_front() {
