@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::channel::{LiveBody, Shared};
 use crate::config::LiveConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::locals::Context;
 use crate::response::{Committed, Live, RequestInfo};
 use crate::shutdown::Shutdown;
@@ -221,6 +221,18 @@ impl Drop for CloseGuard {
 
 /// The end of an action: the error path if it failed, then close (which commits if needed).
 fn finish(shared: &Shared, result: Result, html_snippet: bool) {
+    let unavailable = result
+        .as_ref()
+        .err()
+        .filter(|error| error.kind() == ErrorKind::Unavailable);
+    if let Some(error) = unavailable {
+        if shared.commit_pending_event_stream() {
+            // A 503 would make an `EventSource` give up for good; a clean end makes it retry.
+            tracing::warn!(%error, "live: unavailable before the first event; the SSE stream ends for the client to retry");
+            shared.close();
+            return;
+        }
+    }
     if let Err(error) = result {
         let Err(error) = shared.commit_full_or(error, log_before_commit) else {
             return;

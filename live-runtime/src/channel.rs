@@ -130,6 +130,19 @@ impl Shared {
         }
     }
 
+    /// Commits an SSE stream that was not committed yet, empty; `false` if the response is
+    /// not an SSE stream or was committed already. For errors that a client should retry
+    /// (see [`commit_event_stream`](Self::commit_event_stream)).
+    pub(crate) fn commit_pending_event_stream(&self) -> bool {
+        let mut state = self.lock();
+        let pending =
+            state.commit.is_some() && state.head.as_ref().is_some_and(Head::is_event_stream);
+        if pending {
+            Self::commit_stream(&mut state);
+        }
+        pending
+    }
+
     /// Sends a complete response instead of a stream, if nothing was committed yet.
     pub(crate) fn commit_full(&self, response: axum::response::Response) -> Result {
         self.commit_full_or(response, |response| response)

@@ -42,8 +42,10 @@ pub enum ErrorKind {
     /// The action panicked; the panic was caught and took the error path.
     Panic,
     /// A broadcast [`Hub`](crate::broadcast::Hub) could not reach its engine (Redis down, or
-    /// not answering in time). Nothing was published; answers `503` before commit. The hub
-    /// keeps reconnecting in the background, so a later call may succeed.
+    /// not answering in time: then a publish may have been stored before the reply was lost).
+    /// Answers `503` before commit, except on an SSE response, which is committed empty and
+    /// ended so that an `EventSource` retries. The hub keeps reconnecting in the background,
+    /// so a later call may succeed.
     Unavailable,
     /// A broadcast payload over the hub's
     /// [`max_payload_bytes`](crate::broadcast::HubConfig::max_payload_bytes): nothing was

@@ -30,7 +30,8 @@
 //!         last: LastEventId<EventId>,
 //!         live: Live,
 //!     ) -> live_runtime::Result {
-//!         let messages = self.hub.subscribe(&room, last).await?;
+//!         // Not `?`: with Redis down, `forward` ends the stream for the browser to retry.
+//!         let messages = self.hub.subscribe(&room, last).await;
 //!         live.sse(SseOptions::new()).forward(messages).await
 //!     }
 //! }
@@ -70,6 +71,9 @@
 //!   (empty, or over 1,024 bytes), [`InvalidEvent`](crate::ErrorKind::InvalidEvent) (an event
 //!   name with a line break) or [`Unavailable`](crate::ErrorKind::Unavailable) (Redis
 //!   unreachable); each answers a fitting 4xx/5xx if returned from an action before commit.
+//!   `Unavailable` after Redis stopped answering in the middle of a publish (a 2 s timeout)
+//!   means the outcome is unknown: Redis may have stored the event before the reply was lost.
+//!   When it could not be reached at all, nothing was published.
 //!
 //! [`stats()`](crate::stats) counts subscribers, events published and delivered, gaps and
 //! Redis reconnects.
@@ -190,6 +194,15 @@ pub enum Since {
     /// The retained events after this id, then live ones; a [`Gap`] first if the history no
     /// longer reaches back to it.
     After(EventId),
+}
+
+impl Since {
+    /// After `last` if there is one, else `first_visit`: `Since::after_or(last.0,
+    /// Since::Beginning)` shows a chat's recent history on a first visit and resumes after
+    /// `Last-Event-ID` on a reconnection.
+    pub fn after_or(last: Option<EventId>, first_visit: Since) -> Since {
+        last.map_or(first_visit, Since::After)
+    }
 }
 
 /// `None` (a first connection) is [`Since::Now`].
@@ -348,7 +361,8 @@ impl Hub {
     }
 
     /// Subscribes to `topic` from `since`: [`Since::Now`], [`Since::Beginning`],
-    /// [`Since::After`] an id, or straight from a `LastEventId<EventId>` (none: now).
+    /// [`Since::After`] an id, or straight from a `LastEventId<EventId>` (none: now; see
+    /// [`Since::after_or`] for another start on a first visit).
     ///
     /// # Errors
     /// [`InvalidTopic`](crate::ErrorKind::InvalidTopic), or

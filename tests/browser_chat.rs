@@ -1,0 +1,325 @@
+//! The chat in real browsers: a redis-server, two chat nodes on it (two processes of the
+//! example), and two headless Chromium sessions driven over WebDriver, page A on node 1 and
+//! page B on node 2, in the same room. A message sent from either page's form shows on both
+//! pages, in the same order; when node 1 is stopped and started again, page A reconnects by
+//! itself and gets what was said meanwhile, once. Needs Debian's `chromium` and
+//! `chromium-driver` and `redis-server` (`scripts/test` installs them); without them the test
+//! fails, it never skips.
+//!
+//! `UPDATE_SCREENSHOT=1` also writes page A's screenshot to `docs/chat.png` (the README's).
+
+#[path = "support/redis_server.rs"]
+mod redis_server;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use redis_server::RedisServer;
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const PATIENCE: Duration = Duration::from_secs(30);
+const ROOM: &str = "lobby";
+
+/// A child process killed when the test ends, however it ends.
+struct Process(Child);
+
+impl Process {
+    /// Ctrl-C, as a user stops the example: waits for the process to exit by itself.
+    async fn interrupt(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -INT failed");
+        let mut exit = None;
+        wait_until("the chat node exits after Ctrl-C", || {
+            exit = self.0.try_wait().expect("the child can be waited on");
+            std::future::ready(exit.is_some())
+        })
+        .await;
+        exit.unwrap()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits for something outside this process (a server, the browser), which offers no event
+/// to wait on: asks again every 50 ms, fails after [`PATIENCE`].
+async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    while !check().await {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn accepts(port: u16) -> bool {
+    tokio::net::TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .is_ok()
+}
+
+/// The chat example's binary, built (or found up to date) in this test's profile.
+fn chat_binary() -> PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let profile_dir = deps.parent().and_then(Path::parent).unwrap();
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "--example", "chat"]);
+    if profile_dir
+        .file_name()
+        .is_some_and(|name| name == "release")
+    {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "building the chat example failed");
+    profile_dir.join("examples").join("chat")
+}
+
+/// A chat node: the example's process on `port`, sharing `redis`.
+async fn start_node(binary: &Path, port: u16, redis: &RedisServer) -> Process {
+    let child = Command::new(binary)
+        .env("PORT", port.to_string())
+        .env("REDIS_URL", redis.url())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the chat example starts");
+    let process = Process(child);
+    wait_until("the chat node accepts connections", || accepts(port)).await;
+    process
+}
+
+/// chromedriver, on a port of its own.
+async fn chromedriver() -> (Process, u16) {
+    for tool in [CHROMIUM, CHROMEDRIVER] {
+        assert!(
+            Path::new(tool).exists(),
+            "{tool} is missing: install Debian's chromium and chromium-driver (scripts/test does)"
+        );
+    }
+    let port = free_port();
+    let driver = Process(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    wait_until("chromedriver accepts connections", || accepts(port)).await;
+    (driver, port)
+}
+
+/// A directory removed when the test ends, however it ends.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A browser of its own (its own Chromium and profile): one user.
+async fn browser(driver_port: u16, profile: &Path) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=720,560",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a WebDriver session")
+}
+
+async fn run(client: &Client, script: &str) -> Value {
+    client
+        .execute(script, vec![])
+        .await
+        .expect("the page answers")
+}
+
+/// The ids the page has received, in order.
+async fn seen_ids(client: &Client) -> Vec<String> {
+    match run(client, "return window.seenIds || [];").await {
+        Value::Array(ids) => ids
+            .iter()
+            .map(|id| id.as_str().expect("string ids").to_owned())
+            .collect(),
+        other => panic!("seenIds is not an array: {other}"),
+    }
+}
+
+/// The messages the page shows, in order: `(author, text)`.
+async fn shown(client: &Client) -> Vec<(String, String)> {
+    let script = "return [...document.querySelectorAll('#messages li[data-id]')]
+        .map((li) => [li.querySelector('.author').textContent, li.querySelector('.text').textContent]);";
+    let value = run(client, script).await;
+    serde_json::from_value(value).expect("pairs of strings")
+}
+
+async fn state(client: &Client) -> String {
+    let value = run(
+        client,
+        "return document.getElementById('state').textContent;",
+    )
+    .await;
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+/// Types into the page's form and presses Send, as a user does; waits for the form to take it
+/// (the text field is emptied on `201`).
+async fn send(client: &Client, author: &str, text: &str) {
+    let author_field = client.find(Locator::Css("#author")).await.unwrap();
+    author_field.clear().await.unwrap();
+    author_field.send_keys(author).await.unwrap();
+    let text_field = client.find(Locator::Css("#text")).await.unwrap();
+    text_field.send_keys(text).await.unwrap();
+    client
+        .find(Locator::Css("#send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until("the message is taken", || async {
+        let value = run(client, "return document.getElementById('text').value;").await;
+        value.as_str() == Some("")
+    })
+    .await;
+    let error = run(
+        client,
+        "return document.getElementById('error').textContent;",
+    )
+    .await;
+    assert_eq!(error.as_str(), Some(""), "the page shows an error");
+}
+
+/// Waits until both pages show `n` messages.
+async fn wait_for_messages(pages: [&Client; 2], n: usize) {
+    for (page, name) in pages.into_iter().zip(["A", "B"]) {
+        wait_until(&format!("{n} messages on page {name}"), || async {
+            seen_ids(page).await.len() >= n
+        })
+        .await;
+    }
+}
+
+/// Both pages show the same messages, with the same ids, in the same order: `expected`.
+async fn assert_same_on_both(a: &Client, b: &Client, expected: &[(&str, &str)]) {
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(author, text)| ((*author).to_owned(), (*text).to_owned()))
+        .collect();
+    assert_eq!(shown(a).await, expected, "page A");
+    assert_eq!(shown(b).await, expected, "page B");
+    let ids = seen_ids(a).await;
+    assert_eq!(ids.len(), expected.len(), "page A got a duplicate: {ids:?}");
+    assert_eq!(seen_ids(b).await, ids, "the pages disagree on ids or order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_chat_two_pages_on_two_nodes() {
+    let binary = chat_binary();
+    let redis = RedisServer::start();
+    let (port_1, port_2) = (free_port(), free_port());
+    let mut node_1 = start_node(&binary, port_1, &redis).await;
+    let _node_2 = start_node(&binary, port_2, &redis).await;
+    let profiles = TempDir(std::env::temp_dir().join(format!(
+        "live-chromium-chat-{}-{}",
+        std::process::id(),
+        free_port()
+    )));
+    let (_driver, driver_port) = chromedriver().await;
+    let a = browser(driver_port, &profiles.0.join("a")).await;
+    let b = browser(driver_port, &profiles.0.join("b")).await;
+    a.goto(&format!("http://127.0.0.1:{port_1}/rooms/{ROOM}"))
+        .await
+        .expect("page A loads");
+    b.goto(&format!("http://127.0.0.1:{port_2}/rooms/{ROOM}"))
+        .await
+        .expect("page B loads");
+    for page in [&a, &b] {
+        wait_until("the page's stream is open", || async {
+            state(page).await == "open"
+        })
+        .await;
+    }
+
+    let from_a = ("Ada", "Hello from node 1");
+    send(&a, from_a.0, from_a.1).await;
+    wait_for_messages([&a, &b], 1).await;
+    // Markup in a message is shown as text, never parsed.
+    let from_b = ("Bea", "Hi Ada, node 2 here: <b>tags</b> & all stay text");
+    send(&b, from_b.0, from_b.1).await;
+    wait_for_messages([&a, &b], 2).await;
+    assert_same_on_both(&a, &b, &[from_a, from_b]).await;
+    let bold = run(
+        &a,
+        "return document.querySelectorAll('#messages b').length;",
+    )
+    .await;
+    assert_eq!(bold, json!(0), "user text was parsed as HTML");
+
+    // Node 1 stops (Ctrl-C ends its streams cleanly); page A retries while B talks on; node 1
+    // comes back and page A resumes after its Last-Event-ID: the missed message, once.
+    let exit = node_1.interrupt().await;
+    assert!(exit.success(), "the chat node exited with {exit}");
+    let meanwhile = ("Bea", "Ada, are you still there?");
+    send(&b, meanwhile.0, meanwhile.1).await;
+    let _node_1 = start_node(&binary, port_1, &redis).await;
+    wait_for_messages([&a, &b], 3).await;
+    let reply = ("Ada", "Back, and I missed nothing");
+    send(&a, reply.0, reply.1).await;
+    wait_for_messages([&a, &b], 4).await;
+    assert_same_on_both(&a, &b, &[from_a, from_b, meanwhile, reply]).await;
+    assert_eq!(state(&a).await, "open");
+
+    let png = a.screenshot().await.expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    let target = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("chat.png");
+    std::fs::write(&target, &png).unwrap();
+    if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("chat.png"), &png).unwrap();
+    }
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
