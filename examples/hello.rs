@@ -1,5 +1,6 @@
-//! The seeds' controller: `GET /hello/stream` writes `hello world\n` `n` times (query `n`,
-//! default 100), one every `interval_ms` (default 1000), then the stream ends.
+//! The minimal controller the project started from: `GET /hello/stream` writes
+//! `hello world\n` `n` times (query `n`, default 100), one every `interval_ms` (default 1000),
+//! then the stream ends.
 //!
 //! ```sh
 //! cargo run --example hello            # PORT overrides 3000
@@ -32,7 +33,7 @@ fn default_interval() -> u64 {
     1000
 }
 
-/// The seeds' `MyController`, at `/hello`.
+/// The minimal controller the project started from (Rails' `MyController`), at `/hello`.
 pub struct HelloController;
 
 #[live_controller]

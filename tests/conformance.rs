@@ -1,5 +1,5 @@
-//! Rails' conformance rows (rails-live.md section 8), one table run twice with the same
-//! expectations: over a real socket, and through the in-process test client. If the two
+//! Rails' own live tests as conformance rows (docs/rails-parity.md), one table run twice with the
+//! same expectations: over a real socket, and through the in-process test client. If the two
 //! paths disagree, the runtime or the client has a bug.
 
 mod support;

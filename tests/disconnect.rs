@@ -1,6 +1,6 @@
 //! Client disconnects and backpressure over real sockets: blocked writers released, ignored
 //! disconnects, idle disconnects noticed, write timeouts. Each test names the Rails reference
-//! it reproduces (`../shared/reference/rails-live.md`, sections 4, 5 and 8).
+//! it reproduces (`docs/rails-parity.md`, the B and D rows).
 
 mod support;
 
@@ -75,8 +75,9 @@ static RAILS_BUFFER: LazyLock<LiveConfig> = LazyLock::new(|| {
         .write_timeout(None)
 });
 
-/// Rails `test_abort_with_full_buffer` (B-01, D-01): a writer blocked on a full buffer is
-/// released when the client goes away, with `ClientDisconnected`, and `on_error` runs.
+/// Rails `test_abort_with_full_buffer` (docs/rails-parity.md, B-01, D-01): a writer blocked on a
+/// full buffer is released when the client goes away, with `ClientDisconnected`, and `on_error`
+/// runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abort_with_full_buffer() {
     let (server, mut seen) = serve(&RAILS_BUFFER, |live, report: Report| async move {
@@ -104,8 +105,8 @@ async fn abort_with_full_buffer() {
     );
 }
 
-/// Rails `test_ignore_client_disconnect` (D-04): with ignore-disconnect, 15 writes after the
-/// client left are dropped, never block, and the action completes.
+/// Rails `test_ignore_client_disconnect` (docs/rails-parity.md, D-04): with ignore-disconnect, 15
+/// writes after the client left are dropped, never block, and the action completes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignore_client_disconnect() {
     static CONFIG: LazyLock<LiveConfig> = LazyLock::new(LiveConfig::new);
@@ -131,9 +132,10 @@ async fn ignore_client_disconnect() {
     assert_eq!(next(&mut seen).await, Seen::Done);
 }
 
-/// Rails `test_abort_terminates_a_reader_blocked_on_the_buffer` (L-18, D-07) and D-03: the
-/// client disconnects while the action is idle; the action notices without writing, and
-/// learns it within a bound this test prints (measured: see BENCHMARKS.md / the crate docs).
+/// Rails `test_abort_terminates_a_reader_blocked_on_the_buffer`
+/// (docs/rails-parity.md, L-18, D-07, D-03): the client disconnects while the action is idle; the
+/// action notices without writing, and learns it within a bound this test prints (measured: see
+/// BENCHMARKS.md / the crate docs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_disconnect_is_noticed_without_a_write() {
     static CONFIG: LazyLock<LiveConfig> = LazyLock::new(LiveConfig::new);
@@ -193,13 +195,14 @@ async fn close_then_client_leaves() {
     let response = server.get("/t").await;
     assert_eq!(support::text(response).await, "hello");
     assert_eq!(next(&mut seen).await, Seen::Disconnected);
-    // D-05: after its own close, a write is `Closed`, whatever the connection does.
+    // After its own close, a write is `Closed`, whatever the connection does
+    // (docs/rails-parity.md, D-05).
     assert_eq!(next(&mut seen).await, Seen::WriteFailed(ErrorKind::Closed));
 }
 
-/// B-02 (Puma's write timeout): a client that stays connected but stops reading ends the
-/// stream with `WriteTimeout` once the buffer stayed full past the timeout, and its
-/// connection is aborted instead of finished as if complete.
+/// docs/rails-parity.md, B-02 (Puma's write timeout): a client that stays connected but stops
+/// reading ends the stream with `WriteTimeout` once the buffer stayed full past the timeout, and
+/// its connection is aborted instead of finished as if complete.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_timeout_aborts_a_stalled_client() {
     static CONFIG: LazyLock<LiveConfig> = LazyLock::new(|| {

@@ -1,7 +1,7 @@
-//! Error semantics of live actions over real HTTP (reference: rails-live.md §2, E-01..E-07, and
-//! the error rows of §8): errors and panics before commit become ordinary error responses,
-//! errors after commit go through `on_error`, are logged with their value and end the stream
-//! cleanly, and a client that leaves is not an error.
+//! Error semantics of live actions over real HTTP (docs/rails-parity.md, the E rows; `lst:N` is a
+//! line of Rails' `live_stream_test.rb`): errors and panics before commit become ordinary error
+//! responses, errors after commit go through `on_error`, are logged with their value and end the
+//! stream cleanly, and a client that leaves is not an error.
 
 mod support;
 
@@ -81,9 +81,9 @@ fn is_error_line(line: &str) -> bool {
     line.contains(" ERROR ")
 }
 
-/// Rails `test_exception_in_controller_before_streaming` (lst:675-685), E-01: an error before
-/// the first write is an ordinary 500 with a generic body (no internals, no partial stream), and
-/// it is logged at ERROR with its text.
+/// Rails `test_exception_in_controller_before_streaming` (lst:675-685), docs/rails-parity.md E-01:
+/// an error before the first write is an ordinary 500 with a generic body (no internals, no partial
+/// stream), and it is logged at ERROR with its text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exception_before_commit_is_a_generic_500() {
     const MARKER: &str = "boom before commit e01-5c1d";
@@ -119,8 +119,9 @@ async fn exception_before_commit_is_a_generic_500() {
     );
 }
 
-/// Rails `test_bad_request_in_controller_before_streaming` (lst:675-685), E-01: an error that
-/// chooses its status answers with it; one that carries a whole response answers with that.
+/// Rails `test_bad_request_in_controller_before_streaming` (lst:675-685),
+/// docs/rails-parity.md E-01: an error that chooses its status answers with it; one that carries
+/// a whole response answers with that.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_request_before_commit_answers_with_its_status() {
     logs();
@@ -157,8 +158,8 @@ async fn bad_request_before_commit_answers_with_its_status() {
     assert_eq!(text(response).await, "custom");
 }
 
-/// E-01 for any `std::error::Error` through `?` (Rails: any `StandardError` raised before
-/// commit, `test_exception_in_controller_before_streaming`): a generic 500.
+/// docs/rails-parity.md E-01 for any `std::error::Error` through `?` (Rails: any `StandardError`
+/// raised before commit, `test_exception_in_controller_before_streaming`): a generic 500.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn question_mark_on_std_error_before_commit_is_a_generic_500() {
     logs();
@@ -180,9 +181,10 @@ async fn question_mark_on_std_error_before_commit_is_a_generic_500() {
     assert!(!body.contains("digit"), "internals leaked: {body:?}");
 }
 
-/// Rails `test_exception_handling_plain_text` (lst:652), E-02, E-03: after commit the client
-/// has its 200; the body is what was written (`""`) and ends with the chunked terminator, and
-/// the error is logged at ERROR with its value (Rails logs the class and message at FATAL).
+/// Rails `test_exception_handling_plain_text` (lst:652), docs/rails-parity.md E-02, E-03: after
+/// commit the client has its 200; the body is what was written (`""`) and ends with the chunked
+/// terminator, and the error is logged at ERROR with its value (Rails logs the class and message at
+/// FATAL).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exception_after_commit_plain_text_ends_the_body_cleanly() {
     const MARKER: &str = "boom after commit e02-81ab";
@@ -242,8 +244,8 @@ async fn exception_after_commit_plain_text_ends_the_body_cleanly() {
     );
 }
 
-/// Rails `test_exception_callback_when_committed` (lst:665), E-02 step 2: `on_error` writes an
-/// SSE error event, which is the whole body; the error is still logged.
+/// Rails `test_exception_callback_when_committed` (lst:665), docs/rails-parity.md E-02 step 2:
+/// `on_error` writes an SSE error event, which is the whole body; the error is still logged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exception_callback_when_committed_writes_the_tail() {
     const MARKER: &str = "boom with callback e02-3e70";
@@ -281,8 +283,8 @@ async fn exception_callback_when_committed_writes_the_tail() {
     );
 }
 
-/// `test_exception_callback_when_committed` (lst:665), surpassing Rails (§7 #12: its block gets
-/// nothing): `on_error` receives the error value itself.
+/// `test_exception_callback_when_committed` (lst:665), surpassing Rails (docs/rails-parity.md, pain
+/// point 12: its block gets nothing): `on_error` receives the error value itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exception_callback_receives_the_error() {
     const MARKER: &str = "boom for the callback e02-d412";
@@ -320,9 +322,9 @@ async fn exception_callback_receives_the_error() {
     );
 }
 
-/// Rails `test_exceptions_raised_handling_exceptions_and_committed` (lst:687), E-02: `on_error`
-/// itself fails; the body is `""`, the stream still ends, and both errors are logged, the
-/// callback's first (Rails' order).
+/// Rails `test_exceptions_raised_handling_exceptions_and_committed` (lst:687),
+/// docs/rails-parity.md E-02: `on_error` itself fails; the body is `""`, the stream still ends,
+/// and both errors are logged, the callback's first (Rails' order).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_on_error_logs_both_errors_and_terminates() {
     const ORIGINAL: &str = "boom e02-original-9b27";
@@ -357,9 +359,9 @@ async fn failing_on_error_logs_both_errors_and_terminates() {
     assert!(errors[1].contains(ORIGINAL), "{errors:#?}");
 }
 
-/// `test_exceptions_raised_handling_exceptions_and_committed` (lst:687) with a panicking
-/// callback (Rails: E-06, a non-`StandardError` would kill the thread): the panic is caught and
-/// logged, the stream still ends, and the server keeps serving.
+/// `test_exceptions_raised_handling_exceptions_and_committed` (lst:687) with a panicking callback
+/// (docs/rails-parity.md E-06: in Rails a non-`StandardError` would kill the thread): the panic is
+/// caught and logged, the stream still ends, and the server keeps serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panicking_on_error_still_terminates_the_stream() {
     const ORIGINAL: &str = "boom e06-original-0c55";
@@ -395,9 +397,9 @@ async fn panicking_on_error_still_terminates_the_stream() {
     assert_eq!(text(server.get("/ok").await).await, "ok");
 }
 
-/// E-01 and E-06 for a panic (Rails: `test_exception_in_controller_before_streaming`; a
-/// non-`StandardError` would escape the thread): a panic before commit is a generic 500,
-/// logged at ERROR, and the server keeps serving.
+/// docs/rails-parity.md E-01 and E-06 for a panic (Rails:
+/// `test_exception_in_controller_before_streaming`; a non-`StandardError` would escape the thread):
+/// a panic before commit is a generic 500, logged at ERROR, and the server keeps serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panic_before_commit_is_a_generic_500() {
     const PANIC: &str = "panic before commit e06-a7f0";
@@ -431,8 +433,9 @@ async fn panic_before_commit_is_a_generic_500() {
     assert_eq!(text(response).await, "ok");
 }
 
-/// E-02 and E-06 for a panic after commit (Rails: `test_exception_handling_plain_text`): the
-/// client gets what was written and a clean end; `on_error` sees a `Panic` error.
+/// docs/rails-parity.md E-02 and E-06 for a panic after commit (Rails:
+/// `test_exception_handling_plain_text`): the client gets what was written and a clean end;
+/// `on_error` sees a `Panic` error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panic_after_commit_ends_the_stream_and_reaches_on_error() {
     const PANIC: &str = "panic after commit e06-4b19";
@@ -471,9 +474,9 @@ async fn panic_after_commit_ends_the_stream_and_reaches_on_error() {
     assert!(lines.iter().any(|l| is_error_line(l)), "{lines:#?}");
 }
 
-/// Rails `test_exception_handling_html` (lst:637), E-02 step 1: the `/500.html` script is
-/// written after an error once committed, only when opted in and only for clients that accept
-/// HTML.
+/// Rails `test_exception_handling_html` (lst:637), docs/rails-parity.md E-02 step 1: the
+/// `/500.html` script is written after an error once committed, only when opted in and only for
+/// clients that accept HTML.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_error_snippet_is_opt_in_and_for_html_clients() {
     logs();
@@ -518,9 +521,10 @@ async fn html_error_snippet_is_opt_in_and_for_html_clients() {
     assert_eq!(body, format!("<html><body>{HTML_SNIPPET}"));
 }
 
-/// E-04 (Rails logs a disconnect as a FATAL 500), D-08, and `test_abort_with_full_buffer`
-/// (lst:482): a write after the client left fails with `ClientDisconnected`; the action ends
-/// with it through `?`, and that is logged at debug, not as an error.
+/// docs/rails-parity.md E-04 (Rails logs a disconnect as a FATAL 500), D-08, and
+/// `test_abort_with_full_buffer` (lst:482): a write after the client left fails with
+/// `ClientDisconnected`; the action ends with it through `?`, and that is logged at debug, not as
+/// an error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_disconnect_is_not_logged_as_an_error() {
     const CASE: &str = "case-e04-2f8e";
@@ -575,8 +579,9 @@ async fn client_disconnect_is_not_logged_as_an_error() {
     );
 }
 
-/// D-05 (Rails `IOError: closed stream`, response.rb:149): a write after the action's own
-/// close fails with `Closed`, whatever the connection's state; the body is what came before.
+/// docs/rails-parity.md D-05 (Rails `IOError: closed stream`, response.rb:149): a write after the
+/// action's own close fails with `Closed`, whatever the connection's state; the body is what came
+/// before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_after_close_is_closed() {
     logs();
@@ -603,10 +608,10 @@ async fn write_after_close_is_closed() {
     assert_eq!(received(seen_rx).await, Some(ErrorKind::Closed));
 }
 
-/// No Rails test (Rails leaves a bad header value to Rack or the server); the port's stricter
-/// rule from rails-live.md §7 #14 and §9, "headers type-checked before commit": a newline in a
-/// header value is an `InvalidHeader` error, not an injection; nothing is set and the action
-/// goes on streaming.
+/// No Rails test (Rails leaves a bad header value to Rack or the server); the port's stricter rule
+/// (docs/rails-parity.md, pain point 14: headers are checked before commit): a newline in a header
+/// value is an `InvalidHeader` error, not an injection; nothing is set and the action goes on
+/// streaming.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_header_is_an_error_and_the_action_goes_on() {
     logs();

@@ -1,6 +1,6 @@
-//! No leak after 200 connect/kill cycles (D-07, pain points 1 and 8): every action task, every
-//! live body and every server connection is freed once its client is gone. A test binary of
-//! its own, so the process-wide counters see only these requests.
+//! No leak after 200 connect/kill cycles (docs/rails-parity.md: D-07, pain points 1 and 8): every
+//! action task, every live body and every server connection is freed once its client is gone. A
+//! test binary of its own, so the process-wide counters see only these requests.
 
 mod support;
 

@@ -1,7 +1,7 @@
 //! Request state that follows a request into its live action: inheritable task-locals copied,
 //! excluded, and never leaked; the tracing span carried. Rails' `test_thread_locals_get_copied`,
 //! `_get_reset`, `test_isolated_state_*`, `test_connected_to_stack_not_inherited` and
-//! `test_live_streaming_doesnt_exclude_by_default` (T-02..T-05).
+//! `test_live_streaming_doesnt_exclude_by_default` (docs/rails-parity.md, T-02 to T-05).
 
 mod support;
 
@@ -121,8 +121,8 @@ async fn locals_are_copied_into_the_action() {
     assert_eq!(body, r#"id=Some("req-1") tenant=Some("acme") stack=None"#);
 }
 
-/// `test_connected_to_stack_not_inherited` (T-04): a key excluded by the controller, and one
-/// excluded globally, are absent in the action; the others still arrive.
+/// `test_connected_to_stack_not_inherited` (docs/rails-parity.md, T-04): a key excluded by the
+/// controller, and one excluded globally, are absent in the action; the others still arrive.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn excluded_locals_are_absent() {
     let server = app().await;
@@ -137,8 +137,8 @@ async fn excluded_locals_are_absent() {
     assert_eq!(body, r#"id=Some("req-2") tenant=Some("acme") stack=None"#);
 }
 
-/// `test_thread_locals_get_reset`, `test_isolated_state_get_reset` (T-05): a later request
-/// without the values sees none, on the same connection and on a new one.
+/// `test_thread_locals_get_reset`, `test_isolated_state_get_reset` (docs/rails-parity.md, T-05): a
+/// later request without the values sees none, on the same connection and on a new one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_leaks_into_the_next_request() {
     let server = app().await;

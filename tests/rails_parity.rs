@@ -1,4 +1,4 @@
-//! Rails' golden bytes and headers (rails-live.md sections 1-D, 1-E and 8) against
+//! Rails' golden bytes and headers (docs/rails-parity.md, L-24 to L-32) against
 //! `examples/rails_parity.rs`, over real HTTP, action by action.
 
 mod support;
@@ -82,7 +82,7 @@ async fn raw_stream_golden_bytes() {
 }
 
 /// `test_send_stream`, `test_send_stream_with_options`, and the explicit, implicit and
-/// inferred content types (section 1-E).
+/// inferred content types (docs/rails-parity.md, L-32).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_stream_golden_headers() {
     let (server, _) = server().await;

@@ -58,7 +58,8 @@ async fn server() -> (Server, mpsc::UnboundedReceiver<Option<ErrorKind>>) {
     )
 }
 
-/// L-32 surpassed (pain point 15): a declared length is sent as `Content-Length`.
+/// docs/rails-parity.md, L-32 and pain point 15, surpassed: a declared length is sent as
+/// `Content-Length`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declared_length_is_sent() {
     let (server, mut seen) = server().await;

@@ -190,8 +190,8 @@ async fn no_content_stops_reconnection() {
     assert_eq!(text(response).await, "");
 }
 
-/// L-29 fixed: an `id` with a newline is an error before anything is sent, never an
-/// injected field.
+/// docs/rails-parity.md, L-29, fixed: an `id` with a newline is an error before anything is sent,
+/// never an injected field.
 #[tokio::test]
 async fn field_injection_is_refused() {
     let server = server().await;

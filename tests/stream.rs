@@ -1,6 +1,6 @@
 //! Raw live streams over real HTTP: commit, default headers, writes, helpers, conditional GET,
-//! HTTP/1.0 and compression layers. Each test names the Rails reference it reproduces
-//! (`../shared/reference/rails-live.md`).
+//! HTTP/1.0 and compression layers. Each test names the Rails behaviour it reproduces, by its
+//! id in `docs/rails-parity.md`.
 
 mod support;
 
@@ -74,7 +74,8 @@ async fn write_to_stream() {
     assert_eq!(text(response).await, "helloworld");
 }
 
-/// Rails `test_write_lines_to_stream` (L-15): `writeln` adds `\n` only when missing.
+/// Rails `test_write_lines_to_stream` (docs/rails-parity.md, L-15): `writeln` adds `\n` only when
+/// missing.
 #[tokio::test]
 async fn write_lines_to_stream() {
     let server = serve(|live: Live| async move {
@@ -88,7 +89,8 @@ async fn write_lines_to_stream() {
     assert_eq!(text(server.get("/t").await).await, "hello\nworld\n");
 }
 
-/// Rails `test_live_stream_default_header` (L-09): no type set → `text/html; charset=utf-8`.
+/// Rails `test_live_stream_default_header` (docs/rails-parity.md, L-09): no type set →
+/// `text/html; charset=utf-8`.
 #[tokio::test]
 async fn default_header() {
     let server = serve(|live: Live| async move {
@@ -106,7 +108,7 @@ async fn default_header() {
 }
 
 /// live_response_test `test_cache_control_is_set_by_default` and
-/// `test_content_length_is_removed` (L-08): `no-cache`, chunked, no length.
+/// `test_content_length_is_removed` (docs/rails-parity.md, L-08): `no-cache`, chunked, no length.
 #[tokio::test]
 async fn cache_control_default_and_content_length_removed() {
     let server = serve(|mut live: Live| async move {
@@ -135,7 +137,8 @@ async fn cache_control_set_manually_is_kept() {
     assert_eq!(header(&response, "cache-control"), Some("public"));
 }
 
-/// Rails `test_set_cookie` (L-12): a cookie set before the first write is sent, exactly once.
+/// Rails `test_set_cookie` (docs/rails-parity.md, L-12): a cookie set before the first write is
+/// sent, exactly once.
 #[tokio::test]
 async fn set_cookie_sent_once() {
     let server = serve(|mut live: Live| async move {
@@ -158,7 +161,7 @@ async fn set_cookie_sent_once() {
     assert_eq!(text(response).await, "hello world");
 }
 
-/// Rails `test_render_text` (L-33a): an ordinary render in a live controller.
+/// Rails `test_render_text` (docs/rails-parity.md, L-33a): an ordinary render in a live controller.
 #[tokio::test]
 async fn render_text() {
     let server = serve(|live: Live| async move { live.text("zomg") }).await;
@@ -218,9 +221,9 @@ async fn html_json_head_and_respond_helpers() {
     assert_eq!(text(respond).await, "made");
 }
 
-/// Rails `test_async_stream` and live_response_test `test_parallel` (L-07): the first chunk
-/// reaches the client while the action is still running, blocked on a latch that only the
-/// client's receipt of that chunk releases.
+/// Rails `test_async_stream` and live_response_test `test_parallel`
+/// (docs/rails-parity.md, L-07): the first chunk reaches the client while the action is still
+/// running, blocked on a latch that only the client's receipt of that chunk releases.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_stream() {
     let (release, latch) = latch();
@@ -243,7 +246,8 @@ async fn async_stream() {
     assert_eq!(next_chunk(&mut response).await, None);
 }
 
-/// Rails `test_write_returns_bytesize` (L-14): `write` returns the bytes written.
+/// Rails `test_write_returns_bytesize` (docs/rails-parity.md, L-14): `write` returns the bytes
+/// written.
 #[tokio::test]
 async fn write_returns_bytesize() {
     let (sizes, mut seen) = mpsc::unbounded_channel();
@@ -266,8 +270,9 @@ async fn write_returns_bytesize() {
     assert_eq!(got, [3, 4, 0]);
 }
 
-/// Rails `test_infinite_test_buffer` and `overfill_default_buffer` (B-01, B-04): 26 writes
-/// through an unbounded buffer and through the default 10-chunk buffer both arrive whole.
+/// Rails `test_infinite_test_buffer` and `overfill_default_buffer`
+/// (docs/rails-parity.md, B-01, B-04): 26 writes through an unbounded buffer and through the
+/// default 10-chunk buffer both arrive whole.
 #[tokio::test]
 async fn many_writes_through_bounded_and_unbounded_buffers() {
     static UNBOUNDED: LazyLock<LiveConfig> =
@@ -286,7 +291,8 @@ async fn many_writes_through_bounded_and_unbounded_buffers() {
     assert_eq!(text(unbounded.get("/t").await).await, alphabet);
 }
 
-/// Rails `test_stale_without_etag` / `test_stale_with_etag` (L-10): conditional GET.
+/// Rails `test_stale_without_etag` / `test_stale_with_etag` (docs/rails-parity.md, L-10):
+/// conditional GET.
 #[tokio::test]
 async fn stale_with_and_without_etag() {
     let server = serve(|mut live: Live| async move {
@@ -324,7 +330,7 @@ async fn stale_with_and_without_etag() {
     assert_eq!(other.status(), 200);
 }
 
-/// L-10: a status set before commit is sent.
+/// docs/rails-parity.md, L-10: a status set before commit is sent.
 #[tokio::test]
 async fn status_set_before_commit() {
     let server = serve(|mut live: Live| async move {
@@ -338,8 +344,8 @@ async fn status_set_before_commit() {
     assert_eq!(text(response).await, "made");
 }
 
-/// L-16, the hang Rails documents: an action that writes and never closes still ends its
-/// response when it returns.
+/// docs/rails-parity.md, L-16, the hang Rails documents: an action that writes and never closes
+/// still ends its response when it returns.
 #[tokio::test]
 async fn forgotten_close_ends_with_the_action() {
     let server = serve(|live: Live| async move {
@@ -379,8 +385,8 @@ async fn dropping_the_stream_ends_the_response() {
     within(done).await.unwrap();
 }
 
-/// L-06: an action that never writes commits at its end, with the defaults and no body; a
-/// close with no write commits too.
+/// docs/rails-parity.md, L-06: an action that never writes commits at its end, with the defaults
+/// and no body; a close with no write commits too.
 #[tokio::test]
 async fn end_of_action_and_close_commit() {
     let server = serve(|mut live: Live| async move {
@@ -412,8 +418,8 @@ async fn end_of_action_and_close_commit() {
     release.send(()).unwrap();
 }
 
-/// L-03 and pain point 4: an HTTP/1.0 request gets the whole stream, close-delimited, where
-/// Rails sends the first chunk and drops the rest.
+/// docs/rails-parity.md, L-03 and pain point 4: an HTTP/1.0 request gets the whole stream,
+/// close-delimited, where Rails sends the first chunk and drops the rest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_1_0_streams_completely() {
     let (release, latch) = latch();
@@ -447,9 +453,9 @@ async fn http_1_0_streams_completely() {
     );
 }
 
-/// Pain point 3 (Rack::ETag, L-40) and `test_response_buffer_do_not_respond_to_to_ary`:
-/// with tower-http's compression layer installed, a raw stream and an SSE stream still
-/// deliver their first chunk before the action finishes.
+/// docs/rails-parity.md, pain point 3 (Rack::ETag, L-40), and
+/// `test_response_buffer_do_not_respond_to_to_ary`: with tower-http's compression layer installed,
+/// a raw stream and an SSE stream still deliver their first chunk before the action finishes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compression_layer_does_not_buffer() {
     for content_type in ["text/plain", "text/event-stream"] {
@@ -510,9 +516,9 @@ async fn compression_still_applies_to_ordinary_responses() {
     assert_eq!(header(&response, "content-encoding"), Some("gzip"));
 }
 
-/// Coalescing (B-01, surpassed): when the writer is ahead of the client, the chunks already
-/// queued go out together, one body frame for many writes, and nothing is lost or reordered.
-/// On one thread, so the 100 writes are all queued before hyper polls the body again.
+/// Coalescing (docs/rails-parity.md, B-01, surpassed): when the writer is ahead of the client, the
+/// chunks already queued go out together, one body frame for many writes, and nothing is lost or
+/// reordered. On one thread, so the 100 writes are all queued before hyper polls the body again.
 #[tokio::test]
 async fn queued_chunks_go_out_in_one_frame() {
     static UNBOUNDED: LazyLock<LiveConfig> =

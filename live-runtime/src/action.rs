@@ -24,7 +24,8 @@ use crate::shutdown::Shutdown;
 use crate::stats::{self, Counted};
 use crate::stream::Tail;
 
-/// Rails' `ActionView::Base.streaming_completion_on_exception`, sent on opt-in (E-02).
+/// Rails' `ActionView::Base.streaming_completion_on_exception`, sent on opt-in (see
+/// `docs/rails-parity.md`, E-02).
 const HTML_ERROR_SNIPPET: &str = r#""><script>window.location = "/500.html"</script></html>"#;
 
 /// What a live action may return: `()` or `Result<(), E>` for any `E` that converts into
@@ -120,16 +121,17 @@ impl LiveRequest {
 
     /// Spawns `action` on tokio and answers as soon as it commits.
     ///
-    /// The action runs in its own task, in a clone of the request's inheritable task-locals
-    /// (minus the excluded ones) and in the request's tracing span. The response's status and
-    /// headers are returned when the action first writes, closes, answers, or ends; the body
-    /// then streams what it writes while it keeps running (L-07). When the action ends, by
-    /// return, error or panic, the stream ends with it.
+    /// The action runs in its own task, in a clone of the request's inheritable task-locals (minus
+    /// the excluded ones) and in the request's tracing span. The response's status and headers are
+    /// returned when the action first writes, closes, answers, or ends; the body then streams what
+    /// it writes while it keeps running, as in Rails (see `docs/rails-parity.md`, L-07). When the
+    /// action ends, by return, error or panic, the stream ends with it.
     ///
-    /// An error or panic before commit becomes the error's response (a generic 500 unless the
-    /// error chose one) and is logged (E-01). After commit, the stream's
-    /// [`on_error`](crate::LiveStream::on_error) runs, the error is logged with its value, and
-    /// the stream ends cleanly (E-02, E-03). A client disconnect is logged at `debug` only.
+    /// An error or panic before commit becomes the error's response (a generic 500 unless the error
+    /// chose one) and is logged, as in Rails. After commit, the stream's
+    /// [`on_error`](crate::LiveStream::on_error) runs, the error is logged with its value, and the
+    /// stream ends cleanly (see `docs/rails-parity.md`, E-01 to E-03). A client disconnect is
+    /// logged at `debug` only.
     pub async fn spawn<F, Fut>(self, action: F) -> Response
     where
         F: FnOnce(Live) -> Fut + Send + 'static,

@@ -106,8 +106,8 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Sends the response head now, as a stream, unless it has been sent. L-06: a write (even
-    /// empty), a close, or the end of the action commits.
+    /// Sends the response head now, as a stream, unless it has been sent. A write (even
+    /// empty), a close, or the end of the action commits (docs/rails-parity.md, L-06).
     fn commit_stream(state: &mut State) {
         if let Some(commit) = state.commit.take() {
             let head = state.head.take().unwrap_or_default();
@@ -322,7 +322,8 @@ impl Shared {
         }
     }
 
-    /// The client is gone: drop what is queued (D-06) and wake everyone who waits.
+    /// The client is gone: drop what is queued (docs/rails-parity.md, D-06) and wake everyone who
+    /// waits.
     fn mark_disconnected(&self, mut state: MutexGuard<'_, State>) {
         state.disconnected = true;
         state.queue = VecDeque::new();

@@ -1,7 +1,7 @@
 //! Settings of live actions: globally, per controller, resolved per request.
 //!
 //! A controller's [`LiveConfig`] overrides the global one field by field; excluded task-locals
-//! add up (Rails' `live_streaming_excluded_keys`, global and per controller, T-04).
+//! add up (Rails' `live_streaming_excluded_keys`, global and per controller).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::locals::{LocalKey, LocalKeyId};
 
 /// How many chunks a stream may queue before [`write`](crate::LiveStream::write) waits for the
-/// client (Rails' `Live::Buffer.queue_size`, B-01).
+/// client (Rails' `Live::Buffer.queue_size`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Buffer {
     /// At most this many chunks (at least one); Rails' default is 10.
@@ -94,7 +94,7 @@ impl LiveConfig {
 
     /// After an error once the response is committed, write Rails'
     /// `"><script>window.location = "/500.html"</script></html>` to clients that accept HTML
-    /// (E-02). Default: off.
+    /// (see `docs/rails-parity.md`, E-02). Default: off.
     #[must_use]
     pub fn html_error_snippet(mut self, on: bool) -> Self {
         self.html_error_snippet = Some(on);

@@ -18,13 +18,13 @@ pub type Result<T = (), E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum ErrorKind {
     /// A write after the action's own [`close`](crate::LiveStream::close) (Rails' `IOError:
-    /// closed stream`, D-05). Always a bug in the action.
+    /// closed stream`). Always a bug in the action.
     Closed,
     /// The client went away: its connection closed, or it was gone before the response was
     /// committed (Rails' `ClientDisconnected`). A normal end of a stream, logged at `debug`.
     ClientDisconnected,
     /// The client stopped reading: the buffer stayed full for longer than the configured write
-    /// timeout, so the connection was aborted (Puma's 10 s write timeout, B-02).
+    /// timeout, so the connection was aborted (like Puma's 10 s write timeout under Rails).
     WriteTimeout,
     /// The server is shutting down ([`Shutdown`](crate::Shutdown)): the stream ended after
     /// what was queued. A normal end, logged at `debug`. Before commit it answers `503`, but

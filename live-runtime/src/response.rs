@@ -49,14 +49,15 @@ impl Head {
         }
     }
 
-    /// The head of a streamed response, with Rails' commit-time defaults (L-08, L-09).
+    /// The head of a streamed response, with Rails' commit-time defaults
+    /// (docs/rails-parity.md, L-08, L-09).
     pub(crate) fn into_stream_parts(mut self) -> Parts {
         let headers = &mut self.headers;
         if !headers.contains_key(header::CACHE_CONTROL) {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         }
         // A stream's length is unknown unless declared (and then checked); a length set as a
-        // plain header would truncate or hang it (L-08).
+        // plain header would truncate or hang it (docs/rails-parity.md, L-08).
         headers.remove(header::CONTENT_LENGTH);
         if let Some(length) = self.length {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
@@ -125,10 +126,10 @@ pub(crate) struct RequestInfo {
 /// [`text`](Live::text), [`json`](Live::json), [`head`](Live::head) or
 /// [`respond`](Live::respond). Taking the stream consumes this handle, so a header cannot be
 /// set once the response may be on the wire: that is a compile error, not a lost header (Rails
-/// raises or silently drops it, L-11).
+/// raises or silently drops it; see `docs/rails-parity.md`, L-11).
 ///
 /// If the action returns without doing either, the response is committed at its end with an
-/// empty body (L-06).
+/// empty body, as in Rails.
 pub struct Live {
     head: Option<Head>,
     request: RequestInfo,
@@ -157,7 +158,7 @@ impl Live {
             .map_or(StatusCode::OK, |head| head.status)
     }
 
-    /// Sets the status sent at commit (L-10).
+    /// Sets the status sent at commit.
     pub fn set_status(&mut self, status: StatusCode) -> &mut Self {
         self.head_mut().status = status;
         self
@@ -197,12 +198,12 @@ impl Live {
         Ok(self)
     }
 
-    /// Sets `Content-Type`. Without it a stream is sent as `text/html; charset=utf-8` (L-09).
+    /// Sets `Content-Type`. Without it a stream is sent as `text/html; charset=utf-8`, as in Rails.
     pub fn set_content_type(&mut self, content_type: &str) -> Result<&mut Self> {
         self.set_header(header::CONTENT_TYPE, content_type)
     }
 
-    /// Sets a cookie, sent once in `Set-Cookie` at commit (L-12, without Rails' duplicate). A
+    /// Sets a cookie, sent once in `Set-Cookie` at commit (Rails 6.1 sends it twice). A
     /// cookie of the same name and path replaces the earlier one. `Err` if the cookie cannot be
     /// a header value.
     ///
@@ -221,7 +222,7 @@ impl Live {
         Ok(self)
     }
 
-    /// Conditional GET (Rails' `stale?(etag:)`, L-10): sets `ETag: W/"<etag>"` and tells
+    /// Conditional GET (Rails' `stale?(etag:)`): sets `ETag: W/"<etag>"` and tells
     /// whether the client's copy is stale. If the request's `If-None-Match` matches (weakly,
     /// or `*`), the status becomes `304 Not Modified` and this returns `false`: return without
     /// writing and the client gets an empty 304.
@@ -253,7 +254,7 @@ impl Live {
     }
 
     /// Takes the stream, to write the body as it is produced. Nothing is sent until the first
-    /// write, a close, or the end of the action (L-06).
+    /// write, a close, or the end of the action.
     pub fn stream(mut self) -> LiveStream {
         self.shared.lock().head = self.head.take();
         LiveStream::new(self.shared.clone())

@@ -1,4 +1,5 @@
-//! File downloads written as they are produced: Rails' `send_stream` (L-32).
+//! File downloads written as they are produced: Rails' `send_stream`
+//! (see `docs/rails-parity.md`, L-32).
 
 use std::future::Future;
 

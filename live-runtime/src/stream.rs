@@ -15,12 +15,12 @@ pub(crate) type OnError = Box<dyn FnOnce(&Error, &mut Tail) -> Result + Send>;
 /// The body of a live response, written as the action goes.
 ///
 /// The first [`write`](Self::write) (even of nothing) or [`close`](Self::close) commits the
-/// response: status and headers go out, and from then on what is written reaches the client
-/// as it is written. The stream ends when the action ends, however it ends (return, `?`,
-/// panic), so forgetting to close never leaves a client hanging (Rails L-16). Dropping the
-/// stream after it was committed ends it too.
+/// response: status and headers go out, and from then on what is written reaches the client as it
+/// is written. The stream ends when the action ends, however it ends (return, `?`, panic), so
+/// forgetting to close never leaves a client hanging (in Rails it does; see
+/// `docs/rails-parity.md`, L-16). Dropping the stream after it was committed ends it too.
 ///
-/// Writes wait while the per-stream buffer is full (10 chunks unless configured, B-01); when
+/// Writes wait while the per-stream buffer is full (10 chunks unless configured, as in Rails); when
 /// the client has gone they fail with
 /// [`ErrorKind::ClientDisconnected`](crate::ErrorKind::ClientDisconnected), which `?` turns
 /// into a quiet end of the action.
@@ -33,13 +33,14 @@ impl LiveStream {
         LiveStream { shared }
     }
 
-    /// Writes one chunk and returns its length in bytes (Rails main, L-14). Waits while the
+    /// Writes one chunk and returns its length in bytes (as Rails `main` does). Waits while the
     /// buffer is full.
     ///
     /// # Errors
-    /// - [`Closed`](crate::ErrorKind::Closed) after [`close`](Self::close) (D-05).
+    /// - [`Closed`](crate::ErrorKind::Closed) after [`close`](Self::close) (Rails' `IOError:
+    ///   closed stream`).
     /// - [`ClientDisconnected`](crate::ErrorKind::ClientDisconnected) once the client is gone;
-    ///   the chunk and anything still queued are dropped (D-06). With
+    ///   the chunk and anything still queued are dropped. With
     ///   [`set_ignore_disconnect`](Self::set_ignore_disconnect) the write returns `Ok` instead.
     /// - [`WriteTimeout`](crate::ErrorKind::WriteTimeout) if the buffer stayed full past the
     ///   write timeout; the connection is then aborted.
@@ -53,7 +54,7 @@ impl LiveStream {
         Ok(len)
     }
 
-    /// Writes `line`, adding `\n` unless it already ends with one (L-15). Returns the bytes
+    /// Writes `line`, adding `\n` unless it already ends with one. Returns the bytes
     /// written.
     pub async fn writeln(&mut self, line: impl Into<Bytes>) -> Result<usize> {
         self.write(with_newline(line.into())).await
@@ -75,16 +76,16 @@ impl LiveStream {
         self.shared.is_committed()
     }
 
-    /// `false` once the client is known to be gone (Rails' `connected?`, L-19). Unlike Rails,
+    /// `false` once the client is known to be gone (Rails' `connected?`). Unlike Rails,
     /// it turns `false` while the action is idle too, as soon as hyper notices the closed
     /// connection. `false` too once the app's [`Shutdown`](crate::Shutdown) has begun.
     pub fn is_connected(&self) -> bool {
         self.shared.is_connected()
     }
 
-    /// Resolves when the client is gone, also while the action is not writing (Rails never
-    /// notices an idle disconnect, D-03), or when the app's [`Shutdown`](crate::Shutdown)
-    /// begins. Cancel-safe, for `tokio::select!`:
+    /// Resolves when the client is gone, also while the action is not writing (Rails never notices
+    /// an idle disconnect; see `docs/rails-parity.md`, D-03), or when the app's
+    /// [`Shutdown`](crate::Shutdown) begins. Cancel-safe, for `tokio::select!`:
     ///
     /// ```
     /// # async fn f(mut stream: live_runtime::LiveStream) -> live_runtime::Result {
@@ -102,16 +103,16 @@ impl LiveStream {
     }
 
     /// With `true`, writes after the client left return `Ok` and drop their chunk instead of
-    /// failing (Rails' `ignore_disconnect = true`, D-04).
+    /// failing (Rails' `ignore_disconnect = true`).
     pub fn set_ignore_disconnect(&mut self, ignore: bool) {
         self.shared.lock().ignore_disconnect = ignore;
     }
 
-    /// Sets the callback run when the action fails after commit (Rails' `on_error`, E-02). It
-    /// receives the error (Rails passes nothing) and a [`Tail`] for the last bytes of the
-    /// stream, an SSE `event: error` say. If it fails, both errors are logged. It also runs
-    /// when the action ends with a disconnect error, with nowhere left to write. Replaces any
-    /// earlier callback.
+    /// Sets the callback run when the action fails after commit (Rails' `on_error`; see
+    /// `docs/rails-parity.md`, E-02). It receives the error (Rails passes nothing) and a [`Tail`]
+    /// for the last bytes of the stream, an SSE `event: error` say. If it fails, both errors are
+    /// logged. It also runs when the action ends with a disconnect error, with nowhere left to
+    /// write. Replaces any earlier callback.
     ///
     /// ```
     /// # fn f(stream: &mut live_runtime::LiveStream) {

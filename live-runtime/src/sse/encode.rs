@@ -1,4 +1,5 @@
-//! The event-stream encoder: Rails' bytes (L-24..L-30), without its framing bugs.
+//! The event-stream encoder: Rails' bytes (docs/rails-parity.md, L-24 to L-30), without its
+//! framing bugs.
 
 use std::fmt;
 use std::time::Duration;
@@ -19,7 +20,7 @@ pub(crate) enum Field<T> {
 }
 
 impl<T> Field<T> {
-    /// This call's value over the writer's (Rails' `options.merge`, L-26).
+    /// This call's value over the writer's (Rails' `options.merge`, docs/rails-parity.md L-26).
     fn over<'a>(&'a self, default: &'a Field<T>) -> Option<&'a T> {
         match (self, default) {
             (Field::Set(value), _) | (Field::Inherit, Field::Set(value)) => Some(value),
@@ -33,7 +34,7 @@ impl<T> Field<T> {
 /// Given to [`Sse::new`](super::Sse::new) they apply to every event; given to
 /// [`Sse::write_with`](super::Sse::write_with) they apply to one, and override the writer's: a
 /// field set here replaces the writer's, a field [unset](Event::no_event) here leaves the
-/// writer's out (Rails' `event: nil`, L-26).
+/// writer's out (Rails' `event: nil`; see `docs/rails-parity.md`, L-26).
 ///
 /// ```
 /// use std::time::Duration;
@@ -159,7 +160,8 @@ fn encode_fields(buf: &mut BytesMut, event: &Event, defaults: &Event) -> Result 
 }
 
 /// A string payload goes verbatim, one `data:` line per line (`\n`, `\r\n` and a lone `\r`
-/// all break lines, L-28 fixed); anything else as one line of JSON (L-24).
+/// all break lines, where Rails splits on `\n` only); anything else as one line of JSON (see
+/// docs/rails-parity.md, L-24 and L-28).
 fn encode_data<T: Serialize + ?Sized>(
     buf: &mut BytesMut,
     payload: &T,
@@ -379,7 +381,7 @@ mod tests {
         String::from_utf8(buf.to_vec()).unwrap()
     }
 
-    /// The golden strings of rails-live.md section 1-D.
+    /// Rails' exact bytes for each option (docs/rails-parity.md, L-25 and L-30).
     #[test]
     fn rails_golden_bytes() {
         let none = Event::new;
@@ -418,7 +420,8 @@ mod tests {
         );
     }
 
-    /// L-26: an unset field suppresses the writer's; empty and zero values are sent.
+    /// docs/rails-parity.md, L-26: an unset field suppresses the writer's; empty and zero values
+    /// are sent.
     #[test]
     fn option_merging() {
         let ctor = Event::new().event("ctor").with_id(3);
@@ -436,7 +439,7 @@ mod tests {
         );
     }
 
-    /// L-24: a string verbatim, everything else JSON.
+    /// docs/rails-parity.md, L-24: a string verbatim, everything else JSON.
     #[test]
     fn payload_kinds() {
         let none = Event::new;
@@ -455,7 +458,7 @@ mod tests {
         );
     }
 
-    /// L-28 fixed: `\r\n` and a lone `\r` are line breaks too.
+    /// docs/rails-parity.md, L-28, fixed: `\r\n` and a lone `\r` are line breaks too.
     #[test]
     fn every_line_break_starts_a_data_line() {
         let none = Event::new;
@@ -464,7 +467,8 @@ mod tests {
         assert_eq!(enc("", none(), none()), "data: \n\n");
     }
 
-    /// L-29 fixed: a line break or NUL in `event` or `id` is an error, and nothing is written.
+    /// docs/rails-parity.md, L-29, fixed: a line break or NUL in `event` or `id` is an error, and
+    /// nothing is written.
     #[test]
     fn injection_is_an_error() {
         for bad in [

@@ -25,15 +25,16 @@
 //! # Wire format
 //!
 //! Each event is `retry:`, `event:`, `id:` (each only if set, in that order), the payload as
-//! `data:` lines, and a blank line, exactly as Rails writes it (L-24..L-30). A string payload is
-//! sent as is, anything else `Serialize` as one line of JSON. Unlike Rails:
+//! `data:` lines, and a blank line, exactly as Rails writes it
+//! (see `docs/rails-parity.md`, L-24 to L-30). A string payload is sent as is, anything else
+//! `Serialize` as one line of JSON. Unlike Rails:
 //!
 //! - `\r\n` and a lone `\r` in a payload start a new `data:` line, like `\n` (a lone `\r`
-//!   breaks the framing in Rails, L-28). A client joins the lines with `\n`, so a payload comes
+//!   breaks the framing in Rails). A client joins the lines with `\n`, so a payload comes
 //!   back with its line breaks as `\n`.
 //! - A newline, carriage return or NUL in `event` or `id` is an
 //!   [`ErrorKind::InvalidEvent`](crate::ErrorKind::InvalidEvent) error and nothing is sent
-//!   (Rails sends it, and the client sees injected fields, L-29).
+//!   (Rails sends it, and the client sees injected fields).
 //! - Each event goes out as one chunk: writers never interleave inside an event.
 //! - Comments (`: text`) and keep-alives are built in.
 //!
@@ -182,7 +183,7 @@ impl SseOptions {
 /// Writes Server-Sent Events to a live stream (Rails' `SSE`).
 ///
 /// Get one with [`Live::sse`](crate::Live::sse), which also sets the SSE headers, or wrap a
-/// stream with [`Sse::new`] (headers are then yours to set, as in Rails, L-31). Each event is
+/// stream with [`Sse::new`] (headers are then yours to set, as in Rails). Each event is
 /// encoded into a buffer the writer keeps, and written as one chunk: one allocation per event.
 #[derive(Debug)]
 pub struct Sse {

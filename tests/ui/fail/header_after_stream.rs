@@ -1,5 +1,5 @@
-// Test: a header set after the stream was taken is a compile error, not a lost header (L-11):
-// `Live::stream` consumes the handle that can write headers.
+// Test: a header set after the stream was taken is a compile error, not a lost header
+// (docs/rails-parity.md, L-11): `Live::stream` consumes the handle that can write headers.
 use live_runtime::prelude::*;
 
 async fn action(mut live: Live) -> live_runtime::Result {

@@ -1,4 +1,4 @@
-// Test: the status cannot change once the stream is taken either (L-10, L-11).
+// Test: the status is fixed once the stream is taken, too (docs/rails-parity.md, L-10, L-11).
 use live_runtime::prelude::*;
 
 async fn action(mut live: Live) -> live_runtime::Result {
