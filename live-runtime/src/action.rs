@@ -145,12 +145,13 @@ impl LiveRequest {
         // handler, the body with it, and the action sees the disconnect.
         let body = LiveBody::new(shared.clone());
         let live = Live::new(self.info, shared.clone());
-        let registration = self.shutdown.as_ref().and_then(|s| s.register(&shared));
+        if let Some(shutdown) = &self.shutdown {
+            shutdown.register(&shared);
+        }
         let task = {
             let shared = shared.clone();
             async move {
                 let _alive = Counted::new(&stats::LIVE_ACTIONS);
-                let _registration = registration;
                 let _guard = CloseGuard(shared.clone());
                 let mut action = pin!(action(live));
                 let polled = poll_fn(|cx| {

@@ -14,6 +14,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::{Notify, oneshot};
 use tokio::task::AbortHandle;
@@ -22,8 +23,13 @@ use tokio::time::{Instant, Sleep};
 use crate::config::Resolved;
 use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::response::{Committed, Head};
+use crate::shutdown::Registration;
 use crate::stats::{self, Counted};
 use crate::stream::OnError;
+
+/// Chunks the body pulls by itself once the action handed them over
+/// ([`Shared::hand_over`]): the body sends them as they come, with no task in between.
+pub(crate) type Source = Pin<Box<dyn Stream<Item = Bytes> + Send>>;
 
 /// State shared by the action (through `Live`/`LiveStream`), the runner and the body.
 pub(crate) struct Shared {
@@ -64,6 +70,11 @@ pub(crate) struct State {
     /// Cancels the action when the body is dropped before the stream ended
     /// (`cancel_on_disconnect`).
     cancel: Option<AbortHandle>,
+    /// Handed over by the action, on its way to the body; the stream ends when it does.
+    source: Option<Source>,
+    /// Keeps the stream known to a [`crate::Shutdown`] for as long as the action or its body
+    /// holds this state.
+    registration: Option<Registration>,
 }
 
 impl State {
@@ -92,6 +103,8 @@ impl Shared {
                 on_error: None,
                 keep_alive: None,
                 cancel: None,
+                source: None,
+                registration: None,
             }),
             room: Notify::new(),
             gone: Notify::new(),
@@ -285,10 +298,12 @@ impl Shared {
     /// ends cleanly; writes fail and `disconnected()` resolves, so the action ends too.
     pub(crate) fn shut_down(&self) {
         let mut state = self.lock();
-        if state.closed || state.disconnected {
+        if state.disconnected {
             // The stream is ending already.
             return;
         }
+        // Closed by its action, a stream may still be sending a source it was handed: it
+        // ends too.
         state.shutting_down = true;
         state.writer_waiting = false;
         Self::commit_event_stream(&mut state);
@@ -305,6 +320,33 @@ impl Shared {
         if let Some(reader) = reader {
             reader.wake();
         }
+    }
+
+    /// Hands `source` to the body, which sends its chunks after what is queued, as they come,
+    /// until it ends, the client leaves or the server shuts down; the action can end meanwhile.
+    /// Commits the stream if needed.
+    pub(crate) fn hand_over(&self, source: impl Stream<Item = Bytes> + Send + 'static) -> Result {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(Error::closed());
+        }
+        if state.is_ending() {
+            return Err(if state.shutting_down {
+                Error::shutting_down()
+            } else {
+                Error::client_disconnected()
+            });
+        }
+        Self::commit_stream(&mut state);
+        // Fused: the body may poll it once more after its end while joining chunks.
+        state.source = Some(Box::pin(source.fuse()));
+        wake_reader(state);
+        Ok(())
+    }
+
+    /// Keeps `registration` until this state is dropped: after the action and its body.
+    pub(crate) fn keep_registration(&self, registration: Registration) {
+        self.lock().registration = Some(registration);
     }
 
     /// Cancels the action's task if its body is dropped before the stream ended. Called by
@@ -375,6 +417,9 @@ pub(crate) struct LiveBody {
     shared: Arc<Shared>,
     /// The keep-alive timer, made at the first idle poll of a stream that has a keep-alive.
     keep_alive: Option<Pin<Box<Sleep>>>,
+    /// The source handed over by the action, taken out of the shared state at the first poll
+    /// after the hand-over, so it is polled without the lock.
+    source: Option<Source>,
     _open: Counted,
 }
 
@@ -383,9 +428,49 @@ impl LiveBody {
         LiveBody {
             shared,
             keep_alive: None,
+            source: None,
             _open: Counted::new(&stats::OPEN_STREAMS),
         }
     }
+}
+
+impl LiveBody {
+    /// A data frame out: the keep-alive's silence starts again.
+    fn sent(
+        &mut self,
+        frame: Bytes,
+        silence: Option<Duration>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
+        if let (Some(timer), Some(interval)) = (&mut self.keep_alive, silence) {
+            timer.as_mut().reset(Instant::now() + interval);
+        }
+        Poll::Ready(Some(Ok(Frame::data(frame))))
+    }
+}
+
+/// The chunks `source` has ready, joined up to `limit` bytes as [`coalesce`] joins queued
+/// ones; `Ready(None)` once it ended with nothing ready.
+fn pull(source: &mut Source, cx: &mut Context<'_>, limit: usize) -> Poll<Option<Bytes>> {
+    let first = match source.poll_next_unpin(cx) {
+        Poll::Ready(Some(first)) => first,
+        other => return other,
+    };
+    let mut frame: Option<BytesMut> = None;
+    let mut total = first.len();
+    while total < limit {
+        let Poll::Ready(Some(next)) = source.poll_next_unpin(cx) else {
+            break;
+        };
+        total += next.len();
+        frame
+            .get_or_insert_with(|| {
+                let mut frame = BytesMut::with_capacity(limit.min(total.max(4096)));
+                frame.extend_from_slice(&first);
+                frame
+            })
+            .extend_from_slice(&next);
+    }
+    Poll::Ready(Some(frame.map_or(first, BytesMut::freeze)))
 }
 
 impl Body for LiveBody {
@@ -407,15 +492,18 @@ impl Body for LiveBody {
             if writer_waiting {
                 shared.room.notify_waiters();
             }
-            if let (Some(timer), Some(interval)) = (&mut this.keep_alive, silence) {
-                timer.as_mut().reset(Instant::now() + interval);
-            }
-            return Poll::Ready(Some(Ok(Frame::data(frame))));
+            return this.sent(frame, silence);
         }
         if let Some(why) = state.aborted {
             return Poll::Ready(Some(Err(format!("live stream aborted: {why:?}").into())));
         }
-        if state.closed || state.shutting_down {
+        if state.shutting_down {
+            return Poll::Ready(None);
+        }
+        if let Some(source) = state.source.take() {
+            this.source = Some(source);
+        }
+        if state.closed && this.source.is_none() {
             return Poll::Ready(None);
         }
         match &mut state.reader {
@@ -424,6 +512,20 @@ impl Body for LiveBody {
         }
         let keep_alive = state.keep_alive.clone();
         drop(state);
+        if let Some(source) = &mut this.source {
+            match pull(source, cx, shared.settings.coalesce_bytes) {
+                Poll::Ready(Some(frame)) => {
+                    return this.sent(frame, keep_alive.map(|(interval, _)| interval));
+                }
+                Poll::Ready(None) => {
+                    this.source = None;
+                    // The source ended: so does the stream, once the action closed it.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Poll::Pending => {}
+            }
+        }
         if let Some((interval, bytes)) = keep_alive.filter(|_| timers_enabled()) {
             let timer = this
                 .keep_alive
@@ -438,7 +540,9 @@ impl Body for LiveBody {
 
     fn is_end_stream(&self) -> bool {
         let state = self.shared.lock();
-        (state.closed || state.shutting_down) && state.queue.is_empty() && state.aborted.is_none()
+        let done = state.shutting_down
+            || (state.closed && state.source.is_none() && self.source.is_none());
+        done && state.queue.is_empty() && state.aborted.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -134,16 +134,17 @@ impl Shutdown {
     }
 
     /// Resolves once the shutdown has begun and every live action it tracks has ended, by
-    /// return, error, panic or cancellation: await it after `axum::serve` returns (under a
-    /// timeout of your choice) to let actions finish their own cleanup before the process
-    /// exits.
+    /// return, error, panic or cancellation, and so has its stream: await it after
+    /// `axum::serve` returns (under a timeout of your choice) to let actions finish their own
+    /// cleanup before the process exits.
     pub async fn finished(&self) {
         self.wait_for(|phase| phase.begun && phase.live_actions == 0)
             .await;
     }
 
-    /// How many live actions this shutdown tracks right now: started under its layer and not
-    /// yet ended.
+    /// How many live actions this shutdown tracks right now: started under its layer, and not
+    /// yet ended or with a stream still open (a stream handed over to its body, such as a
+    /// [`forward`](crate::sse::Sse::forward)ed subscription, outlives its action).
     pub fn live_actions(&self) -> usize {
         self.0.lock().streams.len()
     }
@@ -154,23 +155,24 @@ impl Shutdown {
         let _ = phase.wait_for(done).await;
     }
 
-    /// Tracks `shared` until the returned registration is dropped (when the action ends); a
-    /// stream that starts after the shutdown began is ended at once.
-    pub(crate) fn register(&self, shared: &Arc<Shared>) -> Option<Registration> {
+    /// Tracks `shared` until it is dropped, once its action has ended and hyper has let go of
+    /// its body; a stream that starts after the shutdown began is ended at once.
+    pub(crate) fn register(&self, shared: &Arc<Shared>) {
         let mut state = self.0.lock();
         if state.begun {
             drop(state);
             shared.shut_down();
-            return None;
+            return;
         }
         let id = state.next_id;
         state.next_id += 1;
         state.streams.insert(id, Arc::downgrade(shared));
         self.0.publish(&state);
-        Some(Registration {
+        drop(state);
+        shared.keep_registration(Registration {
             registry: self.0.clone(),
             id,
-        })
+        });
     }
 }
 
@@ -198,7 +200,7 @@ impl Registry {
     }
 }
 
-/// A live action known to a [`Shutdown`]; forgotten when dropped.
+/// A live stream known to a [`Shutdown`]; forgotten when dropped.
 pub(crate) struct Registration {
     registry: Arc<Registry>,
     id: u64,
@@ -221,7 +223,7 @@ mod tests {
     async fn begins_once_and_tracks_streams_until_they_end() {
         let shutdown = Shutdown::new();
         let (shared, _committed) = Shared::new(LiveConfig::global().resolve());
-        let registration = shutdown.register(&shared).expect("not begun yet");
+        shutdown.register(&shared);
         assert_eq!(shutdown.live_actions(), 1);
         assert!(shared.is_connected());
 
@@ -239,13 +241,14 @@ mod tests {
             let shutdown = shutdown.clone();
             async move { shutdown.finished().await }
         });
-        drop(registration);
+        drop(shared);
         finished.await.unwrap();
         assert_eq!(shutdown.live_actions(), 0);
 
         // Too late to be tracked: ended at once.
         let (late, _committed) = Shared::new(LiveConfig::global().resolve());
-        assert!(shutdown.register(&late).is_none());
+        shutdown.register(&late);
+        assert_eq!(shutdown.live_actions(), 0);
         assert!(!late.is_connected());
     }
 }

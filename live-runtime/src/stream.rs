@@ -60,6 +60,16 @@ impl LiveStream {
         self.write(with_newline(line.into())).await
     }
 
+    /// Hands `source` to the response body, which sends its chunks after what was written,
+    /// as they come, until it ends, the client leaves or the server shuts down. The action may
+    /// end meanwhile: no task waits per stream.
+    pub(crate) fn hand_over(
+        &mut self,
+        source: impl futures_util::Stream<Item = Bytes> + Send + 'static,
+    ) -> Result {
+        self.shared.hand_over(source)
+    }
+
     /// Commits if nothing was written, and ends the body. Later writes are
     /// [`Closed`](crate::ErrorKind::Closed). Closing twice is harmless.
     pub fn close(&mut self) {

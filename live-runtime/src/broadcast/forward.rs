@@ -15,7 +15,12 @@ impl From<Subscription> for Result<Subscription> {
 
 impl Sse {
     /// Sends every delivery of `subscription` as a Server-Sent Event until the client leaves
-    /// or the server shuts down (both an `Ok` end), or a write fails.
+    /// or the server shuts down.
+    ///
+    /// It hands the subscription to the response body and returns: the body (polled by the
+    /// connection's own task) sends each delivery as it comes, joining those that are ready
+    /// into one write, so a subscriber costs no task of its own and one wake-up per event.
+    /// The action may end, or go on with other work, while the stream runs.
     ///
     /// - The response is committed at once, with the writer's `retry` if set, so the client
     ///   gets its headers (and `open`) before the first event and the keep-alive runs from
@@ -32,9 +37,13 @@ impl Sse {
     ///   so the `EventSource` reconnects after `retry` and resumes. An error status would make
     ///   it give up for good. (The same happens to an `Unavailable` error returned with `?`
     ///   after [`Live::sse`](crate::Live::sse), without the event.) Other errors are returned.
-    /// - When the client leaves or the server's [`Shutdown`](crate::Shutdown) begins, it
-    ///   returns at once; events not yet written stay in the history, where the client's next
-    ///   connection resumes from (on any node, with the Redis engine).
+    /// - When the client leaves, the subscription is dropped with the body. When the server's
+    ///   [`Shutdown`](crate::Shutdown) begins, the body ends cleanly after what it holds;
+    ///   events not yet sent stay in the history, where the client's next connection resumes
+    ///   from (on any node, with the Redis engine).
+    /// - A client that stops reading holds its connection's buffers, not the hub's: its
+    ///   subscription falls behind and catches up from the history when it reads again. The
+    ///   write timeout does not apply (nothing writes and waits).
     ///
     /// ```
     /// # use live_runtime::prelude::*;
@@ -46,14 +55,15 @@ impl Sse {
     /// ```
     ///
     /// # Errors
-    /// Those of [`LiveStream::write`](crate::LiveStream::write), such as a write timeout when
-    /// the client stopped reading.
+    /// Those of [`LiveStream::write`](crate::LiveStream::write) for the first bytes (the
+    /// client left already, the server is shutting down), and the subscription's own error
+    /// other than [`Unavailable`](crate::ErrorKind::Unavailable).
     pub async fn forward(mut self, subscription: impl Into<Result<Subscription>>) -> Result {
         let retry = self
             .retry_ms()
             .map_or_else(String::new, |ms| format!("retry: {ms}\n"));
         let stream = self.stream();
-        let mut subscription = match subscription.into() {
+        let subscription = match subscription.into() {
             Ok(subscription) => subscription,
             Err(error) if error.kind() == ErrorKind::Unavailable => {
                 tracing::warn!(%error, "broadcast: cannot subscribe; the client will retry");
@@ -70,18 +80,13 @@ impl Sse {
             retry + "\n"
         };
         stream.write(opening).await?;
-        loop {
-            let delivery = tokio::select! {
-                biased;
-                () = stream.disconnected() => return Ok(()),
-                delivery = subscription.next() => delivery,
+        let deliveries = futures_util::stream::unfold(subscription, |mut subscription| async {
+            let bytes = match subscription.next().await? {
+                Delivery::Event(event) => event.sse_bytes(),
+                Delivery::Gap(gap) => gap.sse_bytes(),
             };
-            let bytes = match delivery {
-                Some(Delivery::Event(event)) => event.sse_bytes(),
-                Some(Delivery::Gap(gap)) => gap.sse_bytes(),
-                None => return Ok(()),
-            };
-            stream.write(bytes).await?;
-        }
+            Some((bytes, subscription))
+        });
+        stream.hand_over(deliveries)
     }
 }

@@ -162,6 +162,11 @@ impl MemoryEngine {
         })
     }
 
+    pub(crate) fn subscribers(&self, name: &str) -> usize {
+        let topic = lock(&self.topics).map.get(name).cloned();
+        topic.map_or(0, |topic| lock(&topic).sender.receiver_count())
+    }
+
     /// The retained events after `after`, for a subscriber that fell behind.
     pub(crate) fn recover(&self, name: &str, after: Option<EventId>) -> Replay {
         let now = Instant::now();

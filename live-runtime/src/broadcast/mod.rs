@@ -354,7 +354,7 @@ impl Hub {
         let id = match &*self.engine {
             Engine::Memory(engine) => engine.publish(topic, event, data),
             #[cfg(feature = "redis")]
-            Engine::Redis(engine) => engine.publish(topic, event, data).await?,
+            Engine::Redis(engine) => Box::pin(engine.publish(topic, event, data)).await?,
         };
         stats::PUBLISHED.fetch_add(1, Ordering::Relaxed);
         Ok(id)
@@ -373,8 +373,9 @@ impl Hub {
         let since = since.into();
         let (receiver, replay): (Receiver<Signal>, Replay) = match &*self.engine {
             Engine::Memory(engine) => engine.subscribe(topic, since),
+            // Boxed so the futures of in-process users stay small with the feature on.
             #[cfg(feature = "redis")]
-            Engine::Redis(engine) => engine.subscribe(topic, since).await?,
+            Engine::Redis(engine) => Box::pin(engine.subscribe(topic, since)).await?,
         };
         let after = match since {
             Since::After(id) => Some(id),
@@ -389,6 +390,26 @@ impl Hub {
         ))
     }
 
+    /// How many subscribers `topic` has on this node (this process) now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> live_runtime::Result {
+    /// use live_runtime::broadcast::{Hub, HubConfig, Since};
+    /// let hub = Hub::memory(HubConfig::default());
+    /// let subscription = hub.subscribe("news", Since::Now).await?;
+    /// assert_eq!(hub.subscribers("news"), 1);
+    /// drop(subscription);
+    /// assert_eq!(hub.subscribers("news"), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribers(&self, topic: &str) -> usize {
+        match &*self.engine {
+            Engine::Memory(engine) => engine.subscribers(topic),
+            #[cfg(feature = "redis")]
+            Engine::Redis(engine) => engine.subscribers(topic),
+        }
+    }
+
     /// The retained events after `after`, for a subscriber that fell behind or whose history
     /// was replaced. If the engine cannot read its history, a gap: the subscriber goes on
     /// with the live events.
@@ -396,7 +417,7 @@ impl Hub {
         match &*self.engine {
             Engine::Memory(engine) => engine.recover(topic, after),
             #[cfg(feature = "redis")]
-            Engine::Redis(engine) => engine.recover(topic, after).await,
+            Engine::Redis(engine) => Box::pin(engine.recover(topic, after)).await,
         }
     }
 }

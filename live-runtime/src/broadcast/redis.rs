@@ -272,6 +272,12 @@ impl RedisEngine {
         Ok((receiver, replay))
     }
 
+    pub(crate) fn subscribers(&self, topic: &str) -> usize {
+        lock(&self.shared.topics)
+            .get(topic)
+            .map_or(0, |local| local.sender.receiver_count())
+    }
+
     pub(crate) async fn recover(&self, topic: &str, after: Option<EventId>) -> Replay {
         let start = after.map_or_else(|| "-".to_owned(), |id| exclusive(id.position));
         match self.read(topic, &start, after).await {

@@ -82,14 +82,16 @@ impl Subscription {
                         return Some(self.handed_out(Delivery::Event(event)));
                     }
                 }
+                // Catching up is boxed: it is rare, and the Redis engine's read inlined here
+                // would make every subscriber's future kilobytes larger.
                 Ok(Signal::Reset) => {
                     // The engine's history was replaced (Redis wiped): all of the new one is
                     // news to this subscriber.
-                    let replay = self.hub.recover(&self.topic, None).await;
+                    let replay = Box::pin(self.hub.recover(&self.topic, None)).await;
                     self.queue(replay, true);
                 }
                 Err(RecvError::Lagged(_)) => {
-                    let replay = self.hub.recover(&self.topic, self.last).await;
+                    let replay = Box::pin(self.hub.recover(&self.topic, self.last)).await;
                     self.queue(replay, false);
                 }
                 Err(RecvError::Closed) => return None,
