@@ -653,3 +653,33 @@ async fn sse_bridge_ends_with_client_and_shutdown() {
     support::within(shutdown.finished()).await;
     assert_eq!(hub.subscribers("feed"), 0);
 }
+
+/// The next chunk, in virtual time.
+async fn chunk(response: &mut reqwest::Response) -> bytes::Bytes {
+    support::within_for(Duration::from_secs(600), response.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// A forwarded stream keeps alive like any SSE stream: a comment after 15 s of silence,
+/// counted again from each event (paused time: the test takes no real time).
+#[tokio::test(start_paused = true)]
+async fn sse_bridge_keeps_alive() {
+    use live_runtime::routing::Controller;
+    let hub = Hub::memory(HubConfig::default());
+    let server = support::Server::start(FeedController { hub: hub.clone() }.into_router()).await;
+    let started = tokio::time::Instant::now();
+    let mut response = get_events(&server, None).await;
+    assert_eq!(chunk(&mut response).await, "retry: 250\n\n");
+    assert_eq!(chunk(&mut response).await, ":\n\n");
+    assert_eq!(started.elapsed().as_secs(), 15);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let id = hub.publish("feed", "at 20 s").await.unwrap();
+    assert_eq!(
+        chunk(&mut response).await,
+        format!("id: {id}\ndata: at 20 s\n\n")
+    );
+    assert_eq!(chunk(&mut response).await, ":\n\n");
+    assert_eq!(started.elapsed().as_secs(), 35);
+}

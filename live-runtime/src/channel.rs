@@ -23,7 +23,6 @@ use tokio::time::{Instant, Sleep};
 use crate::config::Resolved;
 use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::response::{Committed, Head};
-use crate::shutdown::Registration;
 use crate::stats::{self, Counted};
 use crate::stream::OnError;
 
@@ -62,7 +61,8 @@ pub(crate) struct State {
     commit: Option<oneshot::Sender<Committed>>,
     /// The response head, parked here once the `Live` handle has been turned into a stream or
     /// dropped, so whoever commits can send it.
-    pub(crate) head: Option<Head>,
+    /// Boxed: a stream keeps this state for its whole life, and the head only until commit.
+    pub(crate) head: Option<Box<Head>>,
     pub(crate) ignore_disconnect: bool,
     pub(crate) on_error: Option<OnError>,
     /// Bytes the body sends after this much silence (SSE keep-alive comments).
@@ -72,9 +72,9 @@ pub(crate) struct State {
     cancel: Option<AbortHandle>,
     /// Handed over by the action, on its way to the body; the stream ends when it does.
     source: Option<Source>,
-    /// Keeps the stream known to a [`crate::Shutdown`] for as long as the action or its body
-    /// holds this state.
-    registration: Option<Registration>,
+    /// Dropped with this state, after the action and its body: how a [`crate::Shutdown`]
+    /// tracks the stream without this module knowing it.
+    guard: Option<Box<dyn Send>>,
 }
 
 impl State {
@@ -104,7 +104,7 @@ impl Shared {
                 keep_alive: None,
                 cancel: None,
                 source: None,
-                registration: None,
+                guard: None,
             }),
             room: Notify::new(),
             gone: Notify::new(),
@@ -123,7 +123,7 @@ impl Shared {
     /// empty), a close, or the end of the action commits (docs/rails-parity.md, L-06).
     fn commit_stream(state: &mut State) {
         if let Some(commit) = state.commit.take() {
-            let head = state.head.take().unwrap_or_default();
+            let head = state.head.take().map_or_else(Head::default, |head| *head);
             if commit
                 .send(Committed::Stream(head.into_stream_parts()))
                 .is_err()
@@ -138,7 +138,7 @@ impl Shared {
     /// reconnects after a clean end but gives up for good on an error status. Anything else
     /// uncommitted answers `503` through the action's error.
     fn commit_event_stream(state: &mut State) {
-        if state.head.as_ref().is_some_and(Head::is_event_stream) {
+        if state.head.as_deref().is_some_and(Head::is_event_stream) {
             Self::commit_stream(state);
         }
     }
@@ -149,7 +149,7 @@ impl Shared {
     pub(crate) fn commit_pending_event_stream(&self) -> bool {
         let mut state = self.lock();
         let pending =
-            state.commit.is_some() && state.head.as_ref().is_some_and(Head::is_event_stream);
+            state.commit.is_some() && state.head.as_deref().is_some_and(Head::is_event_stream);
         if pending {
             Self::commit_stream(&mut state);
         }
@@ -344,9 +344,9 @@ impl Shared {
         Ok(())
     }
 
-    /// Keeps `registration` until this state is dropped: after the action and its body.
-    pub(crate) fn keep_registration(&self, registration: Registration) {
-        self.lock().registration = Some(registration);
+    /// Keeps `guard` until this state is dropped: after the action and its body.
+    pub(crate) fn keep_until_dropped(&self, guard: Box<dyn Send>) {
+        self.lock().guard = Some(guard);
     }
 
     /// Cancels the action's task if its body is dropped before the stream ended. Called by

@@ -256,7 +256,7 @@ impl Live {
     /// Takes the stream, to write the body as it is produced. Nothing is sent until the first
     /// write, a close, or the end of the action.
     pub fn stream(mut self) -> LiveStream {
-        self.shared.lock().head = self.head.take();
+        self.shared.lock().head = self.head.take().map(Box::new);
         LiveStream::new(self.shared.clone())
     }
 
@@ -311,7 +311,7 @@ impl Drop for Live {
     fn drop(&mut self) {
         // Dropped without streaming or answering: park the head for the commit at the end.
         if let Some(head) = self.head.take() {
-            self.shared.lock().head = Some(head);
+            self.shared.lock().head = Some(Box::new(head));
         }
     }
 }

@@ -169,10 +169,10 @@ impl Shutdown {
         state.streams.insert(id, Arc::downgrade(shared));
         self.0.publish(&state);
         drop(state);
-        shared.keep_registration(Registration {
+        shared.keep_until_dropped(Box::new(Registration {
             registry: self.0.clone(),
             id,
-        });
+        }));
     }
 }
 
@@ -201,7 +201,7 @@ impl Registry {
 }
 
 /// A live stream known to a [`Shutdown`]; forgotten when dropped.
-pub(crate) struct Registration {
+struct Registration {
     registry: Arc<Registry>,
     id: u64,
 }

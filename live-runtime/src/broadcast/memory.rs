@@ -63,13 +63,17 @@ impl MemoryEngine {
 
     /// Runs `f` on the topic, locked, created if missing (`created` says so), with the
     /// engine's `forgotten_through`.
-    fn with_topic<R>(&self, name: &str, f: impl FnOnce(&mut Topic, bool, u64) -> R) -> R {
+    fn with_topic<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut Topic, bool, u64, &Arc<str>) -> R,
+    ) -> R {
         loop {
-            let (topic, created, forgotten) = {
+            let (key, topic, created, forgotten) = {
                 let mut topics = lock(&self.topics);
                 let forgotten = topics.forgotten_through;
-                match topics.map.get(name) {
-                    Some(topic) => (topic.clone(), false, forgotten),
+                match topics.map.get_key_value(name) {
+                    Some((key, topic)) => (key.clone(), topic.clone(), false, forgotten),
                     None => {
                         let topic = Arc::new(Mutex::new(Topic {
                             history: VecDeque::new(),
@@ -77,21 +81,22 @@ impl MemoryEngine {
                             sender: broadcast::channel(self.config.subscriber_queue).0,
                             removed: false,
                         }));
-                        topics.map.insert(name.into(), topic.clone());
-                        (topic, true, forgotten)
+                        let key: Arc<str> = name.into();
+                        topics.map.insert(key.clone(), topic.clone());
+                        (key, topic, true, forgotten)
                     }
                 }
             };
             let mut topic = lock(&topic);
             if !topic.removed {
-                return f(&mut topic, created, forgotten);
+                return f(&mut topic, created, forgotten, &key);
             }
         }
     }
 
     pub(crate) fn publish(&self, name: &str, event: Option<Box<str>>, data: Box<str>) -> EventId {
         let now = Instant::now();
-        let id = self.with_topic(name, |topic, _, _| {
+        let id = self.with_topic(name, |topic, _, _, _| {
             // Taken under the topic's lock, so positions reach subscribers in order.
             let major = self.next.fetch_add(1, Ordering::Relaxed);
             let id = EventId::new(self.epoch, major, 0);
@@ -128,13 +133,15 @@ impl MemoryEngine {
         topics.forgotten_through = forgotten;
     }
 
+    /// The receiver, the replay, and the topic's name as the engine keeps it (shared, not
+    /// copied per subscriber).
     pub(crate) fn subscribe(
         &self,
         name: &str,
         since: Since,
-    ) -> (broadcast::Receiver<Signal>, Replay) {
+    ) -> (broadcast::Receiver<Signal>, Replay, Arc<str>) {
         let now = Instant::now();
-        self.with_topic(name, |topic, created, forgotten| {
+        self.with_topic(name, |topic, created, forgotten, key| {
             topic.trim(&self.config, now);
             let receiver = topic.sender.subscribe();
             let replay = match since {
@@ -158,7 +165,7 @@ impl MemoryEngine {
                     topic.after(self.epoch, if gap { None } else { Some(id) }, gap)
                 }
             };
-            (receiver, replay)
+            (receiver, replay, key.clone())
         })
     }
 
@@ -170,7 +177,7 @@ impl MemoryEngine {
     /// The retained events after `after`, for a subscriber that fell behind.
     pub(crate) fn recover(&self, name: &str, after: Option<EventId>) -> Replay {
         let now = Instant::now();
-        self.with_topic(name, |topic, _, _| {
+        self.with_topic(name, |topic, _, _, _| {
             topic.trim(&self.config, now);
             let gap = match after {
                 Some(id) => topic.trimmed_through.is_some_and(|t| t > id.position.major),

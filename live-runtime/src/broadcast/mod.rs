@@ -371,7 +371,7 @@ impl Hub {
     pub async fn subscribe(&self, topic: &str, since: impl Into<Since>) -> Result<Subscription> {
         check_topic(topic)?;
         let since = since.into();
-        let (receiver, replay): (Receiver<Signal>, Replay) = match &*self.engine {
+        let (receiver, replay, topic): (Receiver<Signal>, Replay, Arc<str>) = match &*self.engine {
             Engine::Memory(engine) => engine.subscribe(topic, since),
             // Boxed so the futures of in-process users stay small with the feature on.
             #[cfg(feature = "redis")]
@@ -383,7 +383,7 @@ impl Hub {
         };
         Ok(Subscription::new(
             self.clone(),
-            topic.into(),
+            topic,
             receiver,
             after,
             replay,

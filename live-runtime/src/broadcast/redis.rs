@@ -220,7 +220,7 @@ impl RedisEngine {
         &self,
         topic: &str,
         since: Since,
-    ) -> Result<(broadcast::Receiver<Signal>, Replay)> {
+    ) -> Result<(broadcast::Receiver<Signal>, Replay, Arc<str>)> {
         let shared = &self.shared;
         if !shared.reader_started.is_completed() {
             let weak = Arc::downgrade(shared);
@@ -230,13 +230,23 @@ impl RedisEngine {
         }
         // Registered before the history is read: whatever is published after the read reaches
         // this receiver.
-        let receiver = {
+        let (receiver, key) = {
             let mut topics = lock(&shared.topics);
-            let entry = topics.entry(topic.into()).or_insert_with(|| LocalTopic {
-                sender: broadcast::channel(shared.config.subscriber_queue).0,
-                position: None,
-            });
-            entry.sender.subscribe()
+            if let Some((key, local)) = topics.get_key_value(topic) {
+                (local.sender.subscribe(), key.clone())
+            } else {
+                let key: Arc<str> = topic.into();
+                let sender = broadcast::channel(shared.config.subscriber_queue).0;
+                let receiver = sender.subscribe();
+                topics.insert(
+                    key.clone(),
+                    LocalTopic {
+                        sender,
+                        position: None,
+                    },
+                );
+                (receiver, key)
+            }
         };
         let (start, after) = match since {
             Since::Now => (String::new(), None),
@@ -269,7 +279,7 @@ impl RedisEngine {
             Since::Beginning => snapshot.replay(None),
             Since::After(id) => snapshot.replay(Some(id)),
         };
-        Ok((receiver, replay))
+        Ok((receiver, replay, key))
     }
 
     pub(crate) fn subscribers(&self, topic: &str) -> usize {
