@@ -1,6 +1,6 @@
 //! Downloads over real HTTP: declared lengths sent and enforced, hostile filenames made safe.
 
-mod support;
+use crate::support;
 
 use live_runtime::prelude::*;
 use live_runtime::send_stream::Download;

@@ -2,15 +2,15 @@
 //! one-second pauses take no time.
 
 #[allow(dead_code)]
-#[path = "../examples/hello.rs"]
-mod hello;
+#[path = "../../examples/hello.rs"]
+mod app;
 
 use live_runtime::prelude::*;
 use live_runtime::test_client::TestClient;
 
 #[tokio::test(start_paused = true)]
 async fn hello_streams_n_lines_one_per_interval() {
-    let client = TestClient::new(hello::HelloController.into_router());
+    let client = TestClient::new(app::HelloController.into_router());
     let started = tokio::time::Instant::now();
     let mut response = client
         .get("/hello/stream")
@@ -30,7 +30,7 @@ async fn hello_streams_n_lines_one_per_interval() {
 
 #[tokio::test(start_paused = true)]
 async fn hello_defaults_to_100_lines() {
-    let client = TestClient::new(hello::HelloController.into_router());
+    let client = TestClient::new(app::HelloController.into_router());
     let mut response = client
         .get("/hello/stream")
         .query(&[("interval_ms", "10")])

@@ -2,7 +2,7 @@
 //! HTTP/1.0 and compression layers. Each test names the Rails behaviour it reproduces, by its
 //! id in `docs/rails-parity.md`.
 
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::sync::LazyLock;

@@ -1,12 +1,12 @@
 //! The stocks and export examples, tested with the in-process test client.
 
 #[allow(dead_code)]
-#[path = "../examples/stocks.rs"]
+#[path = "../../examples/stocks.rs"]
 mod stocks;
 
 // Both examples load `examples/common`; each copy is only their `main`'s, unused here.
 #[allow(dead_code, clippy::duplicate_mod)]
-#[path = "../examples/export.rs"]
+#[path = "../../examples/export.rs"]
 mod export;
 
 use std::time::Duration;

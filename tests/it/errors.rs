@@ -3,7 +3,7 @@
 //! responses, errors after commit go through `on_error`, are logged with their value and end the
 //! stream cleanly, and a client that leaves is not an error.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, LazyLock, Mutex};
 

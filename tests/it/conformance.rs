@@ -2,10 +2,10 @@
 //! same expectations: over a real socket, and through the in-process test client. If the two
 //! paths disagree, the runtime or the client has a bug.
 
-mod support;
+use crate::support;
 
 #[allow(dead_code)]
-#[path = "../examples/rails_parity.rs"]
+#[path = "../../examples/rails_parity.rs"]
 mod rails_parity;
 
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! disconnects, idle disconnects noticed, write timeouts. Each test names the Rails reference
 //! it reproduces (`docs/rails-parity.md`, the B and D rows).
 
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::sync::LazyLock;

@@ -1,11 +1,11 @@
 //! Rails' golden bytes and headers (docs/rails-parity.md, L-24 to L-32) against
 //! `examples/rails_parity.rs`, over real HTTP, action by action.
 
-mod support;
+use crate::support;
 
 #[allow(dead_code)]
-#[path = "../examples/rails_parity.rs"]
-mod rails_parity;
+#[path = "../../examples/rails_parity.rs"]
+mod app;
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 
 async fn server() -> (Server, Arc<Semaphore>) {
     let latch = Arc::new(Semaphore::new(0));
-    (Server::start(rails_parity::app(latch.clone())).await, latch)
+    (Server::start(app::app(latch.clone())).await, latch)
 }
 
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {

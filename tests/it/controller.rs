@@ -2,7 +2,10 @@
 //! paths (405 otherwise), extractors, the route table against what the router serves, two
 //! controllers in one app, task-locals into actions and `exclude_locals`.
 
-mod support;
+// `new` is the Rails action `GET /new`, not a constructor.
+#![allow(clippy::wrong_self_convention)]
+
+use crate::support;
 
 use std::sync::Mutex;
 

@@ -3,7 +3,7 @@
 //! end, actions see the shutdown, and actions that had not answered yet answer as documented.
 //! (Rails has no equivalent: Puma's shutdown cuts or waits on open streams.)
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

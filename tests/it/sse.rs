@@ -1,7 +1,7 @@
 //! Server-Sent Events over real HTTP: headers, keep-alive (under paused time), Last-Event-ID,
 //! the 204 that stops reconnection, comments, and refused field injection.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -2,9 +2,8 @@
 //! redis-server of the test's own), then what only Redis can do wrong: restarts, outages, a
 //! wiped history.
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
-mod support;
+use crate::redis_server;
+use crate::support;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -3,7 +3,7 @@
 //! `_get_reset`, `test_isolated_state_*`, `test_connected_to_stack_not_inherited` and
 //! `test_live_streaming_doesnt_exclude_by_default` (docs/rails-parity.md, T-02 to T-05).
 
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::sync::{LazyLock, Once};

@@ -8,8 +8,7 @@
 //!
 //! `UPDATE_SCREENSHOT=1` also writes page A's screenshot to `docs/chat.png` (the README's).
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
+use crate::redis_server;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};

@@ -10,17 +10,16 @@
 //! `subscribe()?` pattern with Redis down, and a publish whose reply was lost.
 
 #[allow(dead_code)]
-#[path = "../examples/chat.rs"]
-mod chat;
+#[path = "../../examples/chat.rs"]
+mod app;
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
-mod support;
+use crate::redis_server;
+use crate::support;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use chat::{ChatController, Message};
+use app::{ChatController, Message};
 use live_runtime::broadcast::{EventId, Hub, HubConfig};
 use live_runtime::prelude::*;
 use live_runtime::sse::parse::{EventParser, Item, ParsedEvent};
@@ -288,7 +287,7 @@ fn tricky_texts() -> Vec<String> {
         "unicode: héllo wörld 🌍 日本語 \u{2028} \u{0}".into(),
         "  spaces kept  ".into(),
         "<b>not bold</b> & <script>alert(1)</script>".into(),
-        "x".repeat(chat::MAX_TEXT_BYTES),
+        "x".repeat(app::MAX_TEXT_BYTES),
     ]
 }
 
@@ -300,7 +299,7 @@ async fn messages_arrive_as_posted(kind: Kind) {
     let server = &chat.server;
     let mut stream = open(server, "lobby", None).await;
     let mut previous: Option<EventId> = None;
-    let long_author = "é".repeat(chat::MAX_AUTHOR_BYTES / 2);
+    let long_author = "é".repeat(app::MAX_AUTHOR_BYTES / 2);
     for (i, text) in tricky_texts().into_iter().enumerate() {
         let author = if i % 2 == 0 { "Ada 🦀" } else { &long_author };
         let answer = post(server, "lobby", &json!({ "author": author, "text": text })).await;
@@ -323,7 +322,7 @@ async fn messages_arrive_as_posted(kind: Kind) {
     }
     assert!(stream.raw.starts_with("retry: 1000\n"), "{:?}", stream.raw);
     // Rooms are separate, and a 64-character name is a room.
-    let long_room = "r".repeat(chat::MAX_ROOM_CHARS);
+    let long_room = "r".repeat(app::MAX_ROOM_CHARS);
     let mut other = open(server, &long_room, None).await;
     let id = say(server, &long_room, "b", "elsewhere").await;
     assert_eq!(other.message().await.0, id);
@@ -419,17 +418,17 @@ async fn refusals_are_json_and_publish_nothing(kind: Kind) {
         (
             "a text one byte over",
             "ada".to_owned(),
-            "x".repeat(chat::MAX_TEXT_BYTES + 1),
+            "x".repeat(app::MAX_TEXT_BYTES + 1),
         ),
         // Bytes, not characters: 2,049 two-byte characters.
         (
             "a text of long characters",
             "ada".to_owned(),
-            "é".repeat(chat::MAX_TEXT_BYTES / 2 + 1),
+            "é".repeat(app::MAX_TEXT_BYTES / 2 + 1),
         ),
         (
             "an author one byte over",
-            "a".repeat(chat::MAX_AUTHOR_BYTES + 1),
+            "a".repeat(app::MAX_AUTHOR_BYTES + 1),
             "hi".to_owned(),
         ),
     ];
@@ -438,12 +437,12 @@ async fn refusals_are_json_and_publish_nothing(kind: Kind) {
             .await
             .assert_error(422, case);
     }
-    let huge = json!({ "author": "ada", "text": "x".repeat(chat::MAX_BODY_BYTES) });
+    let huge = json!({ "author": "ada", "text": "x".repeat(app::MAX_BODY_BYTES) });
     post(server, "lobby", &huge)
         .await
         .assert_error(413, "a body over 64 KiB");
     // Room names: 1 to 64 of [A-Za-z0-9_-], on every route.
-    let long_room = "r".repeat(chat::MAX_ROOM_CHARS + 1);
+    let long_room = "r".repeat(app::MAX_ROOM_CHARS + 1);
     for room in [
         "bad.room",
         "bad%20room",

@@ -1,0 +1,31 @@
+//! The integration tests, in one binary so the whole stack is linked once. Each module is what
+//! used to be a test file of its own: `cargo test --test it chat::` runs one of them. Apart,
+//! each in a process of its own: `no_timer` (a runtime without timers), `leak` (counters of
+//! the whole process) and `ui` (trybuild).
+
+// Each example includes `examples/common` for itself (it is a binary of its own), and two
+// modules test the same example: so files load as modules more than once here.
+#![allow(clippy::duplicate_mod)]
+
+#[path = "../support/redis_server.rs"]
+mod redis_server;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod broadcast;
+mod browser;
+mod browser_chat;
+mod chat;
+mod conformance;
+mod controller;
+mod disconnect;
+mod errors;
+mod examples;
+mod hello;
+mod locals;
+mod rails_parity;
+mod send_stream;
+mod shutdown;
+mod sse;
+mod stream;
+mod test_client;
