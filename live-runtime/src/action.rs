@@ -1,7 +1,6 @@
 //! Running a live action: spawned with the request's task-locals and tracing span, answered
 //! as soon as it commits, closed however it ends.
 
-use std::cell::Cell;
 use std::convert::Infallible;
 use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
@@ -11,18 +10,19 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use futures_util::FutureExt;
 use http::{StatusCode, header, request};
 use tracing::Instrument;
 
-use crate::channel::{LiveBody, Shared};
+use crate::channel::{LiveBody, Polling, Shared};
 use crate::config::LiveConfig;
 use crate::error::{Error, ErrorKind, Result};
+use crate::head::Committed;
 use crate::locals::Context;
-use crate::response::{Committed, Live, RequestInfo};
+use crate::response::{Live, RequestInfo};
 use crate::shutdown::Shutdown;
 use crate::stats::{self, Counted};
-use crate::stream::Tail;
 
 /// Rails' `ActionView::Base.streaming_completion_on_exception`, sent on opt-in (see
 /// `docs/rails-parity.md`, E-02).
@@ -186,33 +186,6 @@ impl LiveRequest {
     }
 }
 
-thread_local! {
-    /// The stream state of the action being polled on this thread, by address.
-    static POLLING: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Marks `shared` as the action being polled on this thread, until dropped.
-struct Polling(usize);
-
-impl Polling {
-    fn enter(shared: &Arc<Shared>) -> Self {
-        Polling(POLLING.replace(Arc::as_ptr(shared).addr()))
-    }
-}
-
-impl Drop for Polling {
-    fn drop(&mut self) {
-        POLLING.set(self.0);
-    }
-}
-
-/// Whether the action that owns `shared` is being polled right now, on this thread: a stream
-/// dropped then is dropped by the action itself, maybe on its way out with an error, so its
-/// close waits until the poll is over and `on_error` has had its say.
-pub(crate) fn in_action_poll(shared: &Arc<Shared>) -> bool {
-    POLLING.get() == Arc::as_ptr(shared).addr()
-}
-
 /// Ends the stream if the action task is dropped before it could (runtime shutdown, abort).
 struct CloseGuard(Arc<Shared>);
 
@@ -240,10 +213,10 @@ fn finish(shared: &Shared, result: Result, html_snippet: bool) {
         let Err(error) = shared.commit_full_or(error, log_before_commit) else {
             return;
         };
-        let on_error = shared.lock().on_error.take();
-        let mut tail = Tail::default();
+        let on_error = shared.take_on_error();
+        let mut tail = Vec::new();
         if html_snippet && !error.is_disconnect() {
-            tail.write(HTML_ERROR_SNIPPET);
+            tail.push(Bytes::from_static(HTML_ERROR_SNIPPET.as_bytes()));
         }
         if let Some(on_error) = on_error {
             match std::panic::catch_unwind(AssertUnwindSafe(|| on_error(&error, &mut tail))) {
@@ -258,7 +231,7 @@ fn finish(shared: &Shared, result: Result, html_snippet: bool) {
             }
         }
         log_after_commit(&error);
-        shared.write_tail(tail.chunks);
+        shared.write_tail(tail);
     }
     shared.close();
 }

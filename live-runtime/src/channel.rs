@@ -5,6 +5,7 @@
 //! small mutex-protected state, so every operation is one uncontended lock, and a stream that
 //! holds nothing costs no allocation beyond the state itself.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::{Pin, pin};
@@ -22,9 +23,12 @@ use tokio::time::{Instant, Sleep};
 
 use crate::config::Resolved;
 use crate::error::{BoxError, Error, ErrorKind, Result};
-use crate::response::{Committed, Head};
+use crate::head::{Committed, Head};
 use crate::stats::{self, Counted};
-use crate::stream::OnError;
+
+/// What [`LiveStream::on_error`](crate::LiveStream::on_error) stores: run with the error and
+/// the last chunks to send (a tail's), after commit.
+pub(crate) type OnError = Box<dyn FnOnce(&Error, &mut Vec<Bytes>) -> Result + Send>;
 
 /// Chunks the body pulls by itself once the action handed them over
 /// ([`Shared::hand_over`]): the body sends them as they come, with no task in between.
@@ -42,7 +46,7 @@ pub(crate) struct Shared {
     pub(crate) settings: Resolved,
 }
 
-pub(crate) struct State {
+struct State {
     queue: VecDeque<Bytes>,
     /// The writer side is done: the body ends once the queue is drained.
     closed: bool,
@@ -62,11 +66,11 @@ pub(crate) struct State {
     /// The response head, parked here once the `Live` handle has been turned into a stream or
     /// dropped, so whoever commits can send it.
     /// Boxed: a stream keeps this state for its whole life, and the head only until commit.
-    pub(crate) head: Option<Box<Head>>,
-    pub(crate) ignore_disconnect: bool,
-    pub(crate) on_error: Option<OnError>,
+    head: Option<Box<Head>>,
+    ignore_disconnect: bool,
+    on_error: Option<OnError>,
     /// Bytes the body sends after this much silence (SSE keep-alive comments).
-    pub(crate) keep_alive: Option<(Duration, Bytes)>,
+    keep_alive: Option<(Duration, Bytes)>,
     /// Cancels the action when the body is dropped before the stream ended
     /// (`cancel_on_disconnect`).
     cancel: Option<AbortHandle>,
@@ -114,9 +118,35 @@ impl Shared {
         (Arc::new(shared), committed)
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         // No user code runs under this lock, so a poisoned lock still holds consistent state.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Parks the response head for whoever commits: the `Live` handle was turned into a stream
+    /// or dropped.
+    pub(crate) fn park_head(&self, head: Head) {
+        self.lock().head = Some(Box::new(head));
+    }
+
+    /// See [`LiveStream::set_ignore_disconnect`](crate::LiveStream::set_ignore_disconnect).
+    pub(crate) fn set_ignore_disconnect(&self, ignore: bool) {
+        self.lock().ignore_disconnect = ignore;
+    }
+
+    /// Replaces the callback run when the action fails after commit.
+    pub(crate) fn set_on_error(&self, callback: OnError) {
+        self.lock().on_error = Some(callback);
+    }
+
+    /// The callback run when the action fails after commit, if one was set.
+    pub(crate) fn take_on_error(&self) -> Option<OnError> {
+        self.lock().on_error.take()
+    }
+
+    /// Keep-alive bytes the body sends after this much silence (SSE).
+    pub(crate) fn set_keep_alive(&self, keep_alive: Option<(Duration, Bytes)>) {
+        self.lock().keep_alive = keep_alive;
     }
 
     /// Sends the response head now, as a stream, unless it has been sent. A write (even
@@ -393,6 +423,33 @@ impl Shared {
             gone.await;
         }
     }
+}
+
+thread_local! {
+    /// The stream state of the action being polled on this thread, by address.
+    static POLLING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Marks `shared` as the state of the action being polled on this thread, until dropped.
+pub(crate) struct Polling(usize);
+
+impl Polling {
+    pub(crate) fn enter(shared: &Arc<Shared>) -> Self {
+        Polling(POLLING.replace(Arc::as_ptr(shared).addr()))
+    }
+}
+
+impl Drop for Polling {
+    fn drop(&mut self) {
+        POLLING.set(self.0);
+    }
+}
+
+/// Whether the action that owns `shared` is being polled right now, on this thread: a stream
+/// dropped then is dropped by the action itself, maybe on its way out with an error, so its
+/// close waits until the poll is over and `on_error` has had its say.
+pub(crate) fn in_action_poll(shared: &Arc<Shared>) -> bool {
+    POLLING.get() == Arc::as_ptr(shared).addr()
 }
 
 /// Whether the runtime has a timer, as a write timeout needs. A runtime built without

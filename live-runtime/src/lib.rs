@@ -103,6 +103,7 @@ pub mod broadcast;
 mod channel;
 pub mod config;
 mod error;
+mod head;
 pub mod locals;
 mod macro_support;
 mod response;

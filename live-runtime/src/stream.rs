@@ -5,12 +5,8 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::action;
-use crate::channel::Shared;
+use crate::channel::{Shared, in_action_poll};
 use crate::error::{Error, Result};
-
-/// What [`LiveStream::on_error`] stores.
-pub(crate) type OnError = Box<dyn FnOnce(&Error, &mut Tail) -> Result + Send>;
 
 /// The body of a live response, written as the action goes.
 ///
@@ -115,7 +111,7 @@ impl LiveStream {
     /// With `true`, writes after the client left return `Ok` and drop their chunk instead of
     /// failing (Rails' `ignore_disconnect = true`).
     pub fn set_ignore_disconnect(&mut self, ignore: bool) {
-        self.shared.lock().ignore_disconnect = ignore;
+        self.shared.set_ignore_disconnect(ignore);
     }
 
     /// Sets the callback run when the action fails after commit (Rails' `on_error`; see
@@ -136,7 +132,14 @@ impl LiveStream {
     where
         F: FnOnce(&Error, &mut Tail) -> Result + Send + 'static,
     {
-        self.shared.lock().on_error = Some(Box::new(callback));
+        self.shared.set_on_error(Box::new(move |error, chunks| {
+            let mut tail = Tail {
+                chunks: std::mem::take(chunks),
+            };
+            let result = callback(error, &mut tail);
+            *chunks = tail.chunks;
+            result
+        }));
     }
 }
 
@@ -151,7 +154,7 @@ impl LiveStream {
 
     /// Keep-alive bytes sent by the body after this much silence (SSE).
     pub(crate) fn set_keep_alive(&self, keep_alive: Option<(std::time::Duration, Bytes)>) {
-        self.shared.lock().keep_alive = keep_alive;
+        self.shared.set_keep_alive(keep_alive);
     }
 }
 
@@ -164,7 +167,7 @@ impl Drop for LiveStream {
         if !self.shared.is_committed() {
             return;
         }
-        if action::in_action_poll(&self.shared) {
+        if in_action_poll(&self.shared) {
             self.shared.mark_dropped();
         } else {
             self.shared.close();
@@ -185,7 +188,7 @@ impl fmt::Debug for LiveStream {
 /// [`on_error`](LiveStream::on_error) callback. They are sent even when the buffer is full.
 #[derive(Debug, Default)]
 pub struct Tail {
-    pub(crate) chunks: Vec<Bytes>,
+    chunks: Vec<Bytes>,
 }
 
 impl Tail {

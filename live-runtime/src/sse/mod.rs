@@ -88,7 +88,7 @@ pub use last_event_id::LastEventId;
 use crate::error::Result;
 
 /// The media type of a Server-Sent Events response.
-pub(crate) const MEDIA_TYPE: &str = "text/event-stream";
+pub(crate) const MEDIA_TYPE: &str = crate::head::EVENT_STREAM;
 use crate::response::Live;
 use crate::stream::LiveStream;
 
