@@ -9,32 +9,34 @@
 //!
 //! `UPDATE_SCREENSHOT=1` also writes the page's screenshot to `docs/stocks.png` (the README's).
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const PATIENCE: Duration = Duration::from_secs(30);
+// Shared with the other browser tests (`browser_chat`).
+pub(super) const CHROMIUM: &str = "/usr/bin/chromium";
+pub(super) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(super) const PATIENCE: Duration = Duration::from_secs(30);
 
 /// A child process killed when the test ends, however it ends.
-struct Process(Child);
+pub(super) struct Process(pub(super) Child);
 
 impl Process {
     /// Ctrl-C, as a user stops the example: waits for the process to exit by itself.
-    async fn interrupt(&mut self) -> std::process::ExitStatus {
+    pub(super) async fn interrupt(&mut self) -> std::process::ExitStatus {
         let status = Command::new("sh")
             .args(["-c", &format!("kill -INT {}", self.0.id())])
             .status()
             .expect("sh runs");
         assert!(status.success(), "kill -INT failed");
         let mut exit = None;
-        wait_until("the server exits after Ctrl-C", || {
+        wait_until("the example exits after Ctrl-C", || {
             exit = self.0.try_wait().expect("the child can be waited on");
             std::future::ready(exit.is_some())
         })
@@ -50,7 +52,7 @@ impl Drop for Process {
     }
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -60,7 +62,7 @@ fn free_port() -> u16 {
 
 /// Waits for something outside this process (a server, the browser), which offers no event
 /// to wait on: asks again every 50 ms, fails after [`PATIENCE`].
-async fn wait_until<F, Fut>(what: &str, mut check: F)
+pub(super) async fn wait_until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -72,51 +74,54 @@ where
     }
 }
 
-async fn accepts(port: u16) -> bool {
+pub(super) async fn accepts(port: u16) -> bool {
     tokio::net::TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .is_ok()
 }
 
-/// The stocks example's executable, freshly built: `cargo build --example stocks` (a no-op
-/// when it is up to date), its path taken from cargo's JSON messages, so the test never runs
-/// a stale binary left by an earlier build. Built once per test process.
-fn stocks_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-        let output = Command::new(env!("CARGO"))
-            .args(["build", "--example", "stocks", "--message-format=json"])
-            .arg("--manifest-path")
-            .arg(&manifest)
-            .stdin(Stdio::null())
-            .output()
-            .expect("cargo runs");
-        assert!(
-            output.status.success(),
-            "building the stocks example failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let stdout = String::from_utf8(output.stdout).expect("cargo's messages are UTF-8");
-        let executable = stdout
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|message| {
-                message["reason"] == "compiler-artifact"
-                    && message["target"]["name"] == "stocks"
-                    && message["target"]["kind"]
-                        .as_array()
-                        .is_some_and(|kinds| kinds.iter().any(|kind| kind == "example"))
-            })
-            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-            .expect("cargo names the stocks example's executable");
-        assert!(executable.exists(), "{} is missing", executable.display());
-        executable
-    })
+/// An example's executable, freshly built: `cargo build --example <name>` (a no-op when it is
+/// up to date), its path taken from cargo's JSON messages, so a test never runs a stale
+/// binary left by an earlier build. Built once per test process and example.
+pub(super) fn example_binary(name: &str) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(path) = built.get(name) {
+        return path.clone();
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let output = Command::new(env!("CARGO"))
+        .args(["build", "--example", name, "--message-format=json"])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .stdin(Stdio::null())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "building the {name} example failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("cargo's messages are UTF-8");
+    let executable = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact"
+                && message["target"]["name"] == name
+                && message["target"]["kind"]
+                    .as_array()
+                    .is_some_and(|kinds| kinds.iter().any(|kind| kind == "example"))
+        })
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo names the {name} example's executable"));
+    assert!(executable.exists(), "{} is missing", executable.display());
+    built.insert(name.to_owned(), executable.clone());
+    executable
 }
 
 async fn start_stocks(port: u16) -> Process {
-    let child = Command::new(stocks_binary())
+    let child = Command::new(example_binary("stocks"))
         .env("PORT", port.to_string())
         .env("STOCKS_INTERVAL_MS", "200")
         .stdout(Stdio::null())

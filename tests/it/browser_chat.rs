@@ -8,94 +8,19 @@
 //!
 //! `UPDATE_SCREENSHOT=1` also writes page A's screenshot to `docs/chat.png` (the README's).
 
+use super::browser::{
+    CHROMEDRIVER, CHROMIUM, Process, accepts, example_binary, free_port, wait_until,
+};
 use crate::redis_server;
 
-use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use redis_server::RedisServer;
 use serde_json::{Value, json};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const PATIENCE: Duration = Duration::from_secs(30);
 const ROOM: &str = "lobby";
-
-/// A child process killed when the test ends, however it ends.
-struct Process(Child);
-
-impl Process {
-    /// Ctrl-C, as a user stops the example: waits for the process to exit by itself.
-    async fn interrupt(&mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -INT failed");
-        let mut exit = None;
-        wait_until("the chat node exits after Ctrl-C", || {
-            exit = self.0.try_wait().expect("the child can be waited on");
-            std::future::ready(exit.is_some())
-        })
-        .await;
-        exit.unwrap()
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits for something outside this process (a server, the browser), which offers no event
-/// to wait on: asks again every 50 ms, fails after [`PATIENCE`].
-async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    while !check().await {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn accepts(port: u16) -> bool {
-    tokio::net::TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port)))
-        .await
-        .is_ok()
-}
-
-/// The chat example's binary, built (or found up to date) in this test's profile.
-fn chat_binary() -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let profile_dir = deps.parent().and_then(Path::parent).unwrap();
-    let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "--example", "chat"]);
-    if profile_dir
-        .file_name()
-        .is_some_and(|name| name == "release")
-    {
-        build.arg("--release");
-    }
-    let status = build.status().expect("cargo runs");
-    assert!(status.success(), "building the chat example failed");
-    profile_dir.join("examples").join("chat")
-}
 
 /// A chat node: the example's process on `port`, sharing `redis`.
 async fn start_node(binary: &Path, port: u16, redis: &RedisServer) -> Process {
@@ -251,7 +176,7 @@ async fn assert_same_on_both(a: &Client, b: &Client, expected: &[(&str, &str)]) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_chat_two_pages_on_two_nodes() {
-    let binary = chat_binary();
+    let binary = example_binary("chat");
     let redis = RedisServer::start();
     let (port_1, port_2) = (free_port(), free_port());
     let mut node_1 = start_node(&binary, port_1, &redis).await;
