@@ -400,7 +400,10 @@ impl Shared {
         state.disconnected = true;
         state.queue = VecDeque::new();
         state.writer_waiting = false;
+        // A source the body never took (it was dropped before its first poll) goes too.
+        let source = state.source.take();
         drop(state);
+        drop(source);
         self.room.notify_waiters();
         self.gone.notify_waiters();
     }

@@ -61,42 +61,39 @@ impl MemoryEngine {
         }
     }
 
-    /// Runs `f` on the topic, locked, created if missing (`created` says so), with the
-    /// engine's `forgotten_through`.
-    fn with_topic<R>(
-        &self,
-        name: &str,
-        f: impl FnOnce(&mut Topic, bool, u64, &Arc<str>) -> R,
-    ) -> R {
+    /// Runs `f` on the topic, locked, created if missing, with its name as the engine keeps it.
+    fn with_topic<R>(&self, name: &str, f: impl FnOnce(&mut Topic, &Arc<str>) -> R) -> R {
         loop {
-            let (key, topic, created, forgotten) = {
+            let (key, topic) = {
                 let mut topics = lock(&self.topics);
                 let forgotten = topics.forgotten_through;
                 match topics.map.get_key_value(name) {
-                    Some((key, topic)) => (key.clone(), topic.clone(), false, forgotten),
+                    Some((key, topic)) => (key.clone(), topic.clone()),
                     None => {
+                        // A topic created again after it was forgotten must not hide what was
+                        // lost with it: it starts as if trimmed through every forgotten event.
                         let topic = Arc::new(Mutex::new(Topic {
                             history: VecDeque::new(),
-                            trimmed_through: None,
-                            sender: broadcast::channel(self.config.subscriber_queue).0,
+                            trimmed_through: (forgotten > 0).then_some(forgotten),
+                            sender: broadcast::channel(self.config.subscriber_queue.max(1)).0,
                             removed: false,
                         }));
                         let key: Arc<str> = name.into();
                         topics.map.insert(key.clone(), topic.clone());
-                        (key, topic, true, forgotten)
+                        (key, topic)
                     }
                 }
             };
             let mut topic = lock(&topic);
             if !topic.removed {
-                return f(&mut topic, created, forgotten, &key);
+                return f(&mut topic, &key);
             }
         }
     }
 
     pub(crate) fn publish(&self, name: &str, event: Option<Box<str>>, data: Box<str>) -> EventId {
         let now = Instant::now();
-        let id = self.with_topic(name, |topic, _, _, _| {
+        let id = self.with_topic(name, |topic, _| {
             // Taken under the topic's lock, so positions reach subscribers in order.
             let major = self.next.fetch_add(1, Ordering::Relaxed);
             let id = EventId::new(self.epoch, major, 0);
@@ -141,7 +138,7 @@ impl MemoryEngine {
         since: Since,
     ) -> (broadcast::Receiver<Signal>, Replay, Arc<str>) {
         let now = Instant::now();
-        self.with_topic(name, |topic, created, forgotten, key| {
+        let subscribed = self.with_topic(name, |topic, key| {
             topic.trim(&self.config, now);
             let receiver = topic.sender.subscribe();
             let replay = match since {
@@ -160,13 +157,16 @@ impl MemoryEngine {
                 Since::After(id) => {
                     let gap = id.epoch != self.epoch
                         || id.position.major >= self.next.load(Ordering::Relaxed)
-                        || topic.trimmed_through.is_some_and(|t| t > id.position.major)
-                        || (created && id.position.major < forgotten);
+                        || topic.trimmed_through.is_some_and(|t| t > id.position.major);
                     topic.after(self.epoch, if gap { None } else { Some(id) }, gap)
                 }
             };
             (receiver, replay, key.clone())
-        })
+        });
+        // Subscribing creates topics too: forget those left behind, or a client asking for
+        // ever new names would make them pile up.
+        self.sweep(now);
+        subscribed
     }
 
     pub(crate) fn subscribers(&self, name: &str) -> usize {
@@ -177,7 +177,7 @@ impl MemoryEngine {
     /// The retained events after `after`, for a subscriber that fell behind.
     pub(crate) fn recover(&self, name: &str, after: Option<EventId>) -> Replay {
         let now = Instant::now();
-        self.with_topic(name, |topic, _, _, _| {
+        self.with_topic(name, |topic, _| {
             topic.trim(&self.config, now);
             let gap = match after {
                 Some(id) => topic.trimmed_through.is_some_and(|t| t > id.position.major),
@@ -191,7 +191,7 @@ impl MemoryEngine {
 impl Topic {
     fn trim(&mut self, config: &HubConfig, now: Instant) {
         while let Some((at, event)) = self.history.front() {
-            let too_many = self.history.len() > config.history_events;
+            let too_many = self.history.len() > config.history_events.max(1);
             let too_old = now.duration_since(*at) > config.history_age;
             if !(too_many || too_old) {
                 break;

@@ -62,7 +62,8 @@
 //! - **Bounded history**: per topic, the newest [`HubConfig::history_events`] events (default
 //!   1,000) no older than [`HubConfig::history_age`] (default 24 h).
 //! - **Bounded queues**: each subscriber's queue holds [`HubConfig::subscriber_queue`] events
-//!   (default 1,024). One that falls further behind never slows the publisher or the other
+//!   (default 256; the queue is per topic and node, allocated up front, so it is kept small:
+//!   catching up from the history is cheap). One that falls further behind never slows the publisher or the other
 //!   subscribers: it catches up from the history, seamlessly while the history still reaches
 //!   back to its last event, after a gap otherwise. Memory never grows with a slow reader.
 //! - **Publishing never waits on subscribers.** It fails with an [`Error`] of
@@ -122,7 +123,7 @@ pub struct HubConfig {
     /// How long an event is kept for replay (default 24 h).
     pub history_age: Duration,
     /// Events a subscriber may be behind before it catches up from the history (default
-    /// 1,024). At least 1.
+    /// 256). At least 1. It is allocated up front, once per topic on each node.
     pub subscriber_queue: usize,
     /// The largest payload, in bytes once encoded (default 64 KiB).
     pub max_payload_bytes: usize,
@@ -139,7 +140,7 @@ impl Default for HubConfig {
         HubConfig {
             history_events: 1000,
             history_age: Duration::from_secs(24 * 60 * 60),
-            subscriber_queue: 1024,
+            subscriber_queue: 256,
             max_payload_bytes: 64 * 1024,
             redis_prefix: "live".into(),
         }
@@ -237,6 +238,9 @@ pub(crate) struct Replay {
 #[derive(Clone)]
 pub(crate) enum Signal {
     Event(Arc<BroadcastEvent>),
+    /// This node did not see some events (trimmed before its reader got to them): every
+    /// subscriber re-reads the history after its last event, which tells whether it lost any.
+    Missed,
     /// The history was replaced: every subscriber re-reads it after a gap.
     Reset,
 }

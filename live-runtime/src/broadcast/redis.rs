@@ -68,7 +68,7 @@ local function trim(stream, meta, max, age)
     local old = redis.call('XRANGE', stream, '-', '+', 'COUNT', over)
     through = old[#old][1]
   end
-  local aged = redis.call('XREVRANGE', stream, '(' .. (now - age) .. '-0', '-', 'COUNT', 1)
+  local aged = redis.call('XREVRANGE', stream, '(' .. math.max(0, now - age) .. '-0', '-', 'COUNT', 1)
   if #aged > 0 and (not through or later(aged[1][1], through)) then
     through = aged[1][1]
   end
@@ -80,26 +80,30 @@ local function trim(stream, meta, max, age)
 end
 ";
 
-/// KEYS: stream, meta (a hash: `last` id added, `trimmed` newest id gone; it outlives the
-/// stream, so a stream that expired and is created again still tells what was lost), epoch.
-/// ARGV: max events, max age in ms, candidate epoch, event name ('' for none), data. Returns
-/// the epoch and the new entry's id.
+/// KEYS: stream, meta (a hash: `last` id added, `trimmed` newest id gone, `born` the first id
+/// of a topic whose past nothing records; it outlives the stream, so a stream that expired
+/// and is created again still tells what was lost), epoch. ARGV: max events, max age in ms,
+/// candidate epoch, event name ('' for none), data. Each entry carries the epoch (`h`) and
+/// the id before it (`p`), so a node can tell it missed entries. Returns the epoch and the
+/// new entry's id.
 const PUBLISH: &str = r"
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
   epoch = ARGV[3]
   redis.call('SET', KEYS[3], epoch)
 end
+local prev = redis.call('HGET', KEYS[2], 'last')
+local born = false
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  local last = redis.call('HGET', KEYS[2], 'last')
-  if last then redis.call('HSET', KEYS[2], 'trimmed', last) end
+  if prev then redis.call('HSET', KEYS[2], 'trimmed', prev) else born = true end
 end
 local id
 if ARGV[4] == '' then
-  id = redis.call('XADD', KEYS[1], '*', 'h', epoch, 'd', ARGV[5])
+  id = redis.call('XADD', KEYS[1], '*', 'h', epoch, 'p', prev or '0-0', 'd', ARGV[5])
 else
-  id = redis.call('XADD', KEYS[1], '*', 'h', epoch, 'e', ARGV[4], 'd', ARGV[5])
+  id = redis.call('XADD', KEYS[1], '*', 'h', epoch, 'p', prev or '0-0', 'e', ARGV[4], 'd', ARGV[5])
 end
+if born then redis.call('HSET', KEYS[2], 'born', id) end
 redis.call('HSET', KEYS[2], 'last', id)
 trim(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -110,7 +114,10 @@ return {epoch, id}
 /// KEYS: as [`PUBLISH`]. ARGV: max events, max age in ms, start ('(' id, '-', or '' to read
 /// no entries), the epoch the start id belongs to ('' if none; another epoch reads from the
 /// first entry), a candidate epoch (made the epoch if Redis has none, so that every
-/// subscriber has a position in a history). Returns the epoch, the newest id trimmed, the last id added, and the entries.
+/// subscriber has a position in a history). A start past the last id (an id of another
+/// history that happens to share the epoch) reads from the first entry too. Returns the
+/// epoch, the newest id trimmed, the last id added, the first id of a topic born without a
+/// past, and the entries.
 const READ: &str = r"
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
@@ -118,16 +125,29 @@ if not epoch then
   redis.call('SET', KEYS[3], epoch)
 end
 local last = redis.call('HGET', KEYS[2], 'last')
+local born = redis.call('HGET', KEYS[2], 'born')
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {epoch, last, last, {}}
+  return {epoch, last, last, born, {}}
 end
 trim(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
 local start = ARGV[3]
 if ARGV[4] ~= '' and epoch ~= ARGV[4] then start = '-' end
+local from = start
+if string.sub(from, 1, 1) == '(' then from = string.sub(from, 2) end
+if from == '+' or (last and from ~= '' and from ~= '-' and later(from, last)) then
+  start = '-'
+end
 local entries = {}
 if start ~= '' then entries = redis.call('XRANGE', KEYS[1], start, '+') end
-return {epoch, redis.call('HGET', KEYS[2], 'trimmed'), last, entries}
+return {epoch, redis.call('HGET', KEYS[2], 'trimmed'), last, born, entries}
 ";
+
+/// Whether a script may run again after its connection failed: reads may, a publish may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    Once,
+    Never,
+}
 
 pub(crate) struct RedisEngine {
     shared: Arc<Shared>,
@@ -165,6 +185,9 @@ struct LocalTopic {
     /// The last stream id dispatched to this node's subscribers; `None` until the first
     /// subscriber's history read says where to start.
     position: Option<Position>,
+    /// The history `position` belongs to: after Redis lost its data, ids start again and may
+    /// be below it.
+    epoch: u32,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -212,7 +235,8 @@ impl RedisEngine {
             .arg(format!("{:08x}", new_epoch()))
             .arg(event.as_deref().unwrap_or(""))
             .arg(&*data);
-        let (epoch, id): (String, String) = shared.invoke(&invocation).await?;
+        // Never sent twice: a publish whose reply was lost may have been stored.
+        let (epoch, id): (String, String) = shared.invoke(&invocation, Retry::Never).await?;
         event_id(&epoch, &id).ok_or_else(|| Error::msg(format!("unexpected Redis id {epoch} {id}")))
     }
 
@@ -236,13 +260,14 @@ impl RedisEngine {
                 (local.sender.subscribe(), key.clone())
             } else {
                 let key: Arc<str> = topic.into();
-                let sender = broadcast::channel(shared.config.subscriber_queue).0;
+                let sender = broadcast::channel(shared.config.subscriber_queue.max(1)).0;
                 let receiver = sender.subscribe();
                 topics.insert(
                     key.clone(),
                     LocalTopic {
                         sender,
                         position: None,
+                        epoch: 0,
                     },
                 );
                 (receiver, key)
@@ -253,31 +278,45 @@ impl RedisEngine {
             Since::Beginning => ("-".to_owned(), None),
             Since::After(id) => (exclusive(id.position), Some(id)),
         };
-        let snapshot = self.read(topic, &start, after).await?;
-        let became_known = {
+        let mut snapshot = self.read(topic, &start, after).await?;
+        let (became_known, position) = {
             let mut topics = lock(&shared.topics);
             match topics.get_mut(topic) {
                 Some(local) if local.position.is_none() => {
                     local.position = Some(snapshot.last.unwrap_or_default());
-                    true
+                    local.epoch = snapshot.epoch.unwrap_or_default();
+                    (true, local.position)
                 }
-                _ => false,
+                Some(local) if Some(local.epoch) == snapshot.epoch => (false, local.position),
+                _ => (false, None),
             }
         };
         if became_known {
             shared.wake_reader().await;
+        } else if position > snapshot.last {
+            // Another first subscriber set where this node reads from, after a read newer than
+            // this one: what lies between was in neither read nor is it coming. Read it.
+            if let Some(epoch) = snapshot.epoch {
+                let last = snapshot.last.unwrap_or_default();
+                let between = EventId {
+                    epoch,
+                    position: last,
+                };
+                let more = self.read(topic, &exclusive(last), Some(between)).await?;
+                snapshot.events.extend(more.events);
+            }
         }
         let replay = match since {
             Since::Now => Replay {
                 gap: false,
-                events: Vec::new(),
                 head: snapshot.epoch.map(|epoch| EventId {
                     epoch,
                     position: snapshot.last.unwrap_or_default(),
                 }),
+                events: snapshot.events,
             },
-            Since::Beginning => snapshot.replay(None),
-            Since::After(id) => snapshot.replay(Some(id)),
+            Since::Beginning => snapshot.replay(None, false),
+            Since::After(id) => snapshot.replay(Some(id), true),
         };
         Ok((receiver, replay, key))
     }
@@ -291,7 +330,7 @@ impl RedisEngine {
     pub(crate) async fn recover(&self, topic: &str, after: Option<EventId>) -> Replay {
         let start = after.map_or_else(|| "-".to_owned(), |id| exclusive(id.position));
         match self.read(topic, &start, after).await {
-            Ok(snapshot) => snapshot.replay(after),
+            Ok(snapshot) => snapshot.replay(after, false),
             Err(error) => {
                 tracing::warn!(topic, %error, "broadcast: could not read the history to catch a subscriber up");
                 Replay {
@@ -311,16 +350,18 @@ impl RedisEngine {
             .arg(start)
             .arg(expected)
             .arg(format!("{:08x}", new_epoch()));
-        let (epoch, trimmed, last, entries): (
+        let (epoch, trimmed, last, born, entries): (
+            Option<String>,
             Option<String>,
             Option<String>,
             Option<String>,
             StreamRangeReply,
-        ) = shared.invoke(&invocation).await?;
+        ) = shared.invoke(&invocation, Retry::Once).await?;
         Ok(Snapshot {
             epoch: epoch.as_deref().and_then(parse_epoch),
             trimmed: trimmed.as_deref().and_then(parse_position),
             last: last.as_deref().and_then(parse_position),
+            born: born.as_deref().and_then(parse_position),
             events: entries.ids.iter().filter_map(to_event).collect(),
         })
     }
@@ -331,6 +372,9 @@ struct Snapshot {
     epoch: Option<u32>,
     trimmed: Option<Position>,
     last: Option<Position>,
+    /// The first id of a topic that Redis had forgotten entirely (or never had): ids before
+    /// it may have missed anything.
+    born: Option<Position>,
     events: Vec<Arc<BroadcastEvent>>,
 }
 
@@ -338,11 +382,16 @@ impl Snapshot {
     /// The replay after `after`: a gap if `after` is of another history, past the end of
     /// this one, or older than what was trimmed. A topic that Redis no longer knows at all
     /// (quiet for twice the history's age) is a gap too: nothing says what it lost.
-    fn replay(self, after: Option<EventId>) -> Replay {
+    ///
+    /// A client `resuming` from an id before the topic was born again (Redis had forgotten it
+    /// altogether) is told of a gap too; a live subscription catching up is not, since its
+    /// position may be the synthetic start of a topic that had no event yet.
+    fn replay(self, after: Option<EventId>, resuming: bool) -> Replay {
         let gap = after.is_some_and(|id| {
             self.epoch != Some(id.epoch)
                 || self.last.is_none_or(|last| id.position > last)
                 || self.trimmed.is_some_and(|trimmed| trimmed > id.position)
+                || (resuming && self.born.is_some_and(|born| born > id.position))
         });
         let start = self.epoch.map(|epoch| EventId {
             epoch,
@@ -367,7 +416,7 @@ impl Shared {
         invocation
             .key(format!("{}{topic}", self.meta_prefix))
             .key(&self.epoch_key)
-            .arg(self.config.history_events)
+            .arg(self.config.history_events.max(1))
             .arg(age_ms(&self.config));
         invocation
     }
@@ -410,11 +459,12 @@ impl Shared {
     }
 
     /// Runs a script. A failure other than Redis refusing the command drops the connection,
-    /// so the next call makes a new one; when the connection was an old one (Redis restarted
-    /// since it was made), the script is tried once more on a new connection.
+    /// so the next call makes a new one; with [`Retry::Once`], when the connection was an old
+    /// one (Redis restarted since it was made), the script is tried once more on a new one.
     async fn invoke<T: redis::FromRedisValue>(
         &self,
         invocation: &redis::ScriptInvocation<'_>,
+        retry: Retry,
     ) -> Result<T> {
         loop {
             let (mut connection, fresh) = self.connection().await?;
@@ -425,7 +475,7 @@ impl Shared {
                 }
                 Err(error) => {
                     self.commands.lock().await.connection = None;
-                    if fresh || error.is_timeout() {
+                    if fresh || retry == Retry::Never || error.is_timeout() {
                         return Err(unavailable(error));
                     }
                 }
@@ -475,46 +525,91 @@ impl Shared {
         (keys, ids)
     }
 
-    /// Sends what was read to the node's subscribers, in order.
-    fn dispatch(&self, reply: StreamReadReply) {
+    /// Sends what was read to the node's subscribers, in order. An entry whose `p` (the id
+    /// before it) is not the last one this node saw means entries were trimmed before this
+    /// node read them: the topic's subscribers are told to check the history.
+    ///
+    /// Stops, returning `false`, at an entry of another epoch than the one known, so that the
+    /// reader reads the epoch from Redis (it changed, or the entry is stale) and reads the
+    /// entry again; with `verified` (the epoch was just read), such entries are skipped.
+    fn dispatch(&self, reply: StreamReadReply, verified: bool) -> bool {
+        let known = {
+            let mut known = lock(&self.epoch);
+            if known.is_none() {
+                // Connected before Redis had an epoch: the first one seen is it.
+                *known = reply
+                    .keys
+                    .iter()
+                    .flat_map(|stream| &stream.ids)
+                    .find_map(to_event)
+                    .map(|event| event.id().epoch);
+            }
+            *known
+        };
         for stream in reply.keys {
             let Some(topic) = stream.key.strip_prefix(&self.topic_prefix) else {
                 continue;
             };
+            let mut topics = lock(&self.topics);
+            let Some(local) = topics.get_mut(topic) else {
+                continue;
+            };
             for entry in &stream.ids {
-                let Some(event) = to_event(entry) else {
+                let Some(position) = parse_position(&entry.id) else {
                     continue;
                 };
-                self.adopt_epoch(Some(event.id().epoch));
-                let mut topics = lock(&self.topics);
-                let Some(local) = topics.get_mut(topic) else {
-                    break;
-                };
-                if local.position.is_some_and(|p| p >= event.id().position) {
+                if local.position.is_some_and(|p| p >= position) {
                     continue;
                 }
-                local.position = Some(event.id().position);
-                let _ = local.sender.send(Signal::Event(event));
+                let event = to_event(entry);
+                if let Some(event) = &event {
+                    let epoch = event.id().epoch;
+                    if known.is_some_and(|known| known != epoch) {
+                        if !verified {
+                            return false;
+                        }
+                        local.position = Some(position);
+                        continue;
+                    }
+                    if local.epoch != epoch {
+                        // Where this node read from belongs to a history Redis lost: every
+                        // subscriber re-reads the new one after a gap.
+                        local.epoch = epoch;
+                        local.position = Some(Position::default());
+                        let _ = local.sender.send(Signal::Reset);
+                    }
+                }
+                let previous = field(entry, "p").as_deref().and_then(parse_position);
+                if local.position.zip(previous).is_some_and(|(p, q)| p != q) {
+                    let _ = local.sender.send(Signal::Missed);
+                }
+                local.position = Some(position);
+                // Anything else in the stream (written by another program) is skipped.
+                if let Some(event) = event {
+                    let _ = local.sender.send(Signal::Event(event));
+                }
             }
         }
+        true
     }
 
-    /// Notes the epoch of the history being read; when it changed (Redis lost its data),
-    /// every topic is read again from its start and every subscriber told to re-read it.
+    /// Notes the epoch Redis holds now (read from its key). Every topic whose position
+    /// belongs to another history (Redis lost its data: ids start again, maybe below it) is
+    /// read again from its start, and its subscribers told to re-read it after a gap.
     fn adopt_epoch(&self, epoch: Option<u32>) {
-        let mut known = lock(&self.epoch);
-        if *known == epoch || epoch.is_none() && known.is_none() {
-            return;
-        }
-        let replaced = known.is_some();
-        *known = epoch;
-        drop(known);
-        if replaced {
-            tracing::warn!("broadcast: the Redis history was replaced; subscribers get a reset");
-            for local in lock(&self.topics).values_mut() {
+        *lock(&self.epoch) = epoch;
+        let current = epoch.unwrap_or_default();
+        let mut reset = false;
+        for local in lock(&self.topics).values_mut() {
+            if local.position.is_some() && local.epoch != current {
                 local.position = Some(Position::default());
+                local.epoch = current;
                 let _ = local.sender.send(Signal::Reset);
+                reset = true;
             }
+        }
+        if reset {
+            tracing::warn!("broadcast: the Redis history was replaced; subscribers get a reset");
         }
     }
 }
@@ -525,6 +620,8 @@ async fn read_forever(shared: Weak<Shared>) {
     let mut connection: Option<MultiplexedConnection> = None;
     let mut backoff = BACKOFF_START;
     let mut lost = false;
+    // The epoch was just read from Redis: entries of another one are stale, not news.
+    let mut verified = false;
     loop {
         let Some(hub) = shared.upgrade() else {
             return;
@@ -558,7 +655,7 @@ async fn read_forever(shared: Weak<Shared>) {
                             tracing::info!("broadcast: reconnected to Redis");
                         }
                         hub.adopt_epoch(epoch.as_deref().and_then(parse_epoch));
-                        backoff = BACKOFF_START;
+                        verified = true;
                         connection.insert(conn)
                     }
                     Err(error) => {
@@ -593,26 +690,61 @@ async fn read_forever(shared: Weak<Shared>) {
             .query_async(conn)
             .await;
         match read {
-            Ok(Some(reply)) => hub.dispatch(reply),
-            Ok(None) => {}
+            Ok(reply) => {
+                // Reset only by a read that worked: an error that comes back on every read
+                // (a key of another type, a missing permission) must not spin.
+                backoff = BACKOFF_START;
+                // A read that found nothing also checks the epoch: after Redis lost its data,
+                // new ids may not be above this node's positions, so no entry would tell.
+                let dispatched = reply.is_some_and(|reply| hub.dispatch(reply, verified));
+                verified = false;
+                if !dispatched {
+                    // An entry of another epoch, or a quiet second: read the epoch.
+                    let epoch: redis::RedisResult<Option<String>> = redis::cmd("GET")
+                        .arg(&hub.epoch_key)
+                        .query_async(conn)
+                        .await;
+                    match epoch {
+                        Ok(epoch) => {
+                            hub.adopt_epoch(epoch.as_deref().and_then(parse_epoch));
+                            verified = true;
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "broadcast: lost Redis; reconnecting");
+                            lost = true;
+                            connection = None;
+                        }
+                    }
+                }
+            }
             Err(error) => {
-                tracing::warn!(%error, "broadcast: lost Redis; reconnecting");
+                tracing::warn!(%error, "broadcast: Redis read failed; reconnecting");
                 lost = true;
                 connection = None;
+                drop(hub);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_CAP);
             }
         }
     }
 }
 
+/// The history's age in ms, at most about a century: the scripts count in Lua numbers.
 fn age_ms(config: &HubConfig) -> u64 {
+    const CENTURY_MS: u64 = 100 * 366 * 24 * 60 * 60 * 1000;
     u64::try_from(config.history_age.as_millis())
         .unwrap_or(u64::MAX)
-        .max(1)
+        .clamp(1, CENTURY_MS)
 }
 
-/// `(ms-seq`: XRANGE's exclusive start.
+/// XRANGE's start for what follows `position`: `(ms-seq`, or the next millisecond's first
+/// id where `seq` is the largest (Redis refuses `(ms-<max>`), or past everything.
 fn exclusive(position: Position) -> String {
-    format!("({}-{}", position.major, position.minor)
+    match (position.major, position.minor) {
+        (major, minor) if minor < u64::MAX => format!("({major}-{minor}"),
+        (major, _) if major < u64::MAX => format!("{}-0", major + 1),
+        _ => "+".to_owned(),
+    }
 }
 
 fn parse_epoch(text: &str) -> Option<u32> {
@@ -634,17 +766,21 @@ fn event_id(epoch: &str, id: &str) -> Option<EventId> {
     })
 }
 
-/// An entry as the publish script wrote it; anything else in the stream is skipped.
-fn to_event(entry: &StreamId) -> Option<Arc<BroadcastEvent>> {
-    let text = |field: &str| match entry.map.get(field)? {
+/// A field of an entry, as text.
+fn field(entry: &StreamId, name: &str) -> Option<String> {
+    match entry.map.get(name)? {
         Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
         Value::SimpleString(text) => Some(text.clone()),
         _ => None,
-    };
-    let id = event_id(&text("h")?, &entry.id)?;
+    }
+}
+
+/// An entry as the publish script wrote it; anything else in the stream is skipped.
+fn to_event(entry: &StreamId) -> Option<Arc<BroadcastEvent>> {
+    let id = event_id(&field(entry, "h")?, &entry.id)?;
     Some(BroadcastEvent::new(
         id,
-        text("e").map(String::into_boxed_str),
-        text("d")?.into_boxed_str(),
+        field(entry, "e").map(String::into_boxed_str),
+        field(entry, "d")?.into_boxed_str(),
     ))
 }

@@ -31,7 +31,19 @@ pub struct Subscription {
     /// The last event handed out (or the position the subscription started at): anything at
     /// or before it is a duplicate.
     last: Option<EventId>,
+    /// A catch-up from the history that is due: kept here until it is queued, so a `next()`
+    /// cancelled while reading the history does not lose it.
+    catch_up: Option<CatchUp>,
     _counted: Counted,
+}
+
+/// Why a subscription must read the history before it goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CatchUp {
+    /// It fell behind, or its node missed events: what follows its last event.
+    Behind,
+    /// The history was replaced (Redis lost its data): all of the new one, after a gap.
+    Reset,
 }
 
 impl Subscription {
@@ -50,6 +62,7 @@ impl Subscription {
             pending: VecDeque::new(),
             receiver,
             last: since,
+            catch_up: None,
             _counted: Counted::new(&stats::SUBSCRIBERS),
         };
         subscription.queue(replay, false);
@@ -76,24 +89,28 @@ impl Subscription {
             if let Some(delivery) = self.pending.pop_front() {
                 return Some(self.handed_out(delivery));
             }
+            if let Some(catch_up) = self.catch_up {
+                let after = match catch_up {
+                    CatchUp::Behind => self.last,
+                    CatchUp::Reset => None,
+                };
+                // Boxed: rare, and the Redis engine's read inlined here would make every
+                // subscriber's future kilobytes larger.
+                let replay = Box::pin(self.hub.recover(&self.topic, after)).await;
+                self.queue(replay, catch_up == CatchUp::Reset);
+                self.catch_up = None;
+                continue;
+            }
             match self.receiver.recv().await {
                 Ok(Signal::Event(event)) => {
                     if is_news(self.last, event.id()) {
                         return Some(self.handed_out(Delivery::Event(event)));
                     }
                 }
-                // Catching up is boxed: it is rare, and the Redis engine's read inlined here
-                // would make every subscriber's future kilobytes larger.
-                Ok(Signal::Reset) => {
-                    // The engine's history was replaced (Redis wiped): all of the new one is
-                    // news to this subscriber.
-                    let replay = Box::pin(self.hub.recover(&self.topic, None)).await;
-                    self.queue(replay, true);
+                Ok(Signal::Missed) | Err(RecvError::Lagged(_)) => {
+                    self.catch_up = Some(CatchUp::Behind);
                 }
-                Err(RecvError::Lagged(_)) => {
-                    let replay = Box::pin(self.hub.recover(&self.topic, self.last)).await;
-                    self.queue(replay, false);
-                }
+                Ok(Signal::Reset) => self.catch_up = Some(CatchUp::Reset),
                 Err(RecvError::Closed) => return None,
             }
         }
