@@ -23,18 +23,26 @@
 //! allocations per event of the SSE variants are counted by `examples/sse_allocs.rs`, not
 //! here: a counting allocator would slow every variant of this benchmark.
 //!
+//! 4. Cross-process (`--cross-process`, instead of the above): one stream of 400,000 events
+//!    `event: tick\nid: <i>\ndata: {"i":<i>}\n\n`, the server and the client each in a
+//!    process of its own (this binary re-run as `serve <variant> <events>` and `client <port>
+//!    <events>`), server CPU from `/proc/<pid>/stat`. See `bench_remote/mod.rs`.
+//!
 //! ```sh
 //! cargo run --release --example bench            # full run, about 25 s on 2 cores
 //! cargo run --release --example bench -- --quick # a smoke test: small, noisy numbers
+//! cargo run --release --example bench -- --cross-process          # about 2.5 min, quiet machine
+//! cargo run --release --example bench -- --cross-process --quick  # a smoke test
 //! ```
 
 use std::convert::Infallible;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
+#[path = "bench_remote/mod.rs"]
+mod bench_remote;
 #[path = "bench_sse/mod.rs"]
 mod bench_sse;
 
@@ -43,6 +51,7 @@ use axum::body::Body;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bench_remote::procs::{ChildGuard, vm_rss_kib};
 use bench_sse::{
     CHANNEL_CAPACITY, ReceiverStream, SSE_VARIANTS, Variant, Wire, concat, event_bytes,
     expected_body, live_events, live_scratch, live_sse, live_sse_id, sse_json, sse_json_id,
@@ -91,14 +100,17 @@ fn main() -> BoxResult<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // Both sides need an fd per connection; the soft limit is often 1024.
     let nofile = rlimit::increase_nofile_limit(u64::MAX)?;
-    if args.first().map(String::as_str) == Some("serve-idle") {
-        return serve_idle(args.get(1).map_or("", String::as_str));
+    match args.first().map(String::as_str) {
+        Some("serve-idle") => return serve_idle(args.get(1).map_or("", String::as_str)),
+        Some("serve") => return bench_remote::server::serve(&args[1..]),
+        Some("client") => return bench_remote::client::run(&args[1..]),
+        _ => {}
     }
-    let sizes = if args.iter().any(|a| a == "--quick") {
-        QUICK
-    } else {
-        FULL
-    };
+    let quick = args.iter().any(|a| a == "--quick");
+    if args.iter().any(|a| a == "--cross-process") {
+        return bench_remote::orchestrate(quick);
+    }
+    let sizes = if quick { QUICK } else { FULL };
     if nofile < sizes.idle_streams as u64 + 100 {
         return Err(format!(
             "fd limit {nofile} is too low for {} streams",
@@ -446,6 +458,12 @@ fn serve_idle(variant: &str) -> BoxResult<()> {
             format!("{} {}", stats.live_actions, stats.open_streams)
         }),
     );
+    serve_child(app)
+}
+
+/// A server child: serves `app` on `127.0.0.1` on a runtime of [`SERVER_WORKERS`] workers,
+/// prints `port <n>` once it listens, and exits when its stdin closes.
+fn serve_child(app: Router) -> BoxResult<()> {
     // The parent closes our stdin (or dies): time to go.
     std::thread::spawn(|| {
         let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
@@ -526,33 +544,17 @@ impl Memory {
     }
 }
 
-/// Kills the child however the measurement ends.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn idle_memory(variant: &'static str, streams: usize) -> BoxResult<Memory> {
-    let mut child = ChildGuard(
-        Command::new(std::env::current_exe()?)
-            .args(["serve-idle", variant])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()?,
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
+    let mut child =
+        ChildGuard::spawn(Command::new(std::env::current_exe()?).args(["serve-idle", variant]))?;
+    let line = child.expect_line(Duration::from_secs(30))?;
     let port: u16 = line
         .trim()
         .strip_prefix("port ")
         .ok_or_else(|| format!("child said {line:?}"))?
         .parse()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let pid = child.0.id();
+    let pid = child.child.id();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -645,20 +647,6 @@ async fn drain_time(addr: SocketAddr) -> BoxResult<Drain> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     Ok(Drain::Leaked)
-}
-
-fn vm_rss_kib(pid: u32) -> BoxResult<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .ok_or("no VmRSS")?;
-    Ok(line
-        .trim_start_matches("VmRSS:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()?)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -41,23 +41,23 @@
 //!
 //! `--no-redis` leaves the Redis variant out.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[path = "bench_fanout/client.rs"]
 mod client;
 #[path = "bench_fanout/live.rs"]
 mod live;
+#[path = "bench_remote/procs.rs"]
+mod procs;
 #[path = "bench_fanout/server.rs"]
 mod server;
 
+use procs::{BoxResult, ChildGuard, busy_ticks, clock_ticks, cpu_ticks, vm_rss_kib, wait_idle};
 use serde::{Deserialize, Serialize};
-
-type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// The one topic.
 const TOPIC: &str = "bench";
@@ -216,26 +216,6 @@ fn run_quietly(variant: Variant, size: Size, window: f64, ticks: f64) -> BoxResu
         );
         attempt += 1;
     }
-}
-
-/// Waits until the whole machine has been at most 5% busy for 2 s in a row, or `patience`
-/// has passed.
-fn wait_idle(patience: Duration) -> BoxResult<()> {
-    let start = Instant::now();
-    let mut idle_since = Instant::now();
-    while start.elapsed() < patience {
-        let (busy, total) = (busy_ticks()?, total_ticks()?);
-        std::thread::sleep(Duration::from_millis(250));
-        let share = busy_ticks()?.saturating_sub(busy) as f64
-            / total_ticks()?.saturating_sub(total).max(1) as f64;
-        if share > 0.05 {
-            idle_since = Instant::now();
-        } else if idle_since.elapsed() >= Duration::from_secs(2) {
-            return Ok(());
-        }
-    }
-    eprintln!("  (the machine was not idle within {patience:?}; going on)");
-    Ok(())
 }
 
 /// What one run of one variant measured.
@@ -454,53 +434,6 @@ fn http(addr: SocketAddr, method: &str, path: &str, patience: Duration) -> BoxRe
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-/// A child with its stdout read line by line on a thread; killed however the run ends.
-struct ChildGuard {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl ChildGuard {
-    fn spawn(command: &mut Command) -> BoxResult<Self> {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()?;
-        let stdout: ChildStdout = child.stdout.take().ok_or("no stdout")?;
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(ChildGuard { child, lines })
-    }
-
-    fn expect_line(&mut self, patience: Duration) -> BoxResult<String> {
-        self.lines.recv_timeout(patience).map_err(|_| {
-            let status = self.child.try_wait().ok().flatten();
-            format!("no line from the child in {patience:?} (exit status: {status:?})").into()
-        })
-    }
-
-    fn say(&mut self, line: &str) -> BoxResult<()> {
-        let stdin = self.child.stdin.as_mut().ok_or("no stdin")?;
-        writeln!(stdin, "{line}")?;
-        stdin.flush()?;
-        Ok(())
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A `redis-server` of our own: a free port, a fresh directory, no persistence.
 struct RedisServer {
     child: Child,
@@ -565,70 +498,6 @@ impl Drop for RedisServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// /proc
-
-fn vm_rss_kib(pid: u32) -> BoxResult<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .ok_or("no VmRSS")?;
-    Ok(line
-        .trim_start_matches("VmRSS:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()?)
-}
-
-/// utime + stime of a process, in clock ticks (fields 14 and 15 of `/proc/<pid>/stat`).
-fn cpu_ticks(pid: u32) -> BoxResult<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The command name, field 2, is in parentheses and may hold spaces.
-    let after_name = &stat[stat.rfind(')').ok_or("bad stat")? + 1..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
-}
-
-/// The first line of `/proc/stat`: user nice system idle iowait irq softirq steal (guest time
-/// is in user already), summed over the CPUs, in clock ticks.
-fn machine_ticks() -> BoxResult<Vec<u64>> {
-    let stat = std::fs::read_to_string("/proc/stat")?;
-    let cpu = stat.lines().next().ok_or("empty /proc/stat")?;
-    let ticks: Vec<u64> = cpu
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .map(str::parse)
-        .collect::<Result<_, _>>()?;
-    if ticks.len() < 8 {
-        return Err("short /proc/stat".into());
-    }
-    Ok(ticks)
-}
-
-/// Busy clock ticks of the whole machine: all but idle and iowait.
-fn busy_ticks() -> BoxResult<u64> {
-    let ticks = machine_ticks()?;
-    Ok(ticks.iter().sum::<u64>() - ticks[3] - ticks[4])
-}
-
-fn total_ticks() -> BoxResult<u64> {
-    Ok(machine_ticks()?.iter().sum())
-}
-
-/// `getconf CLK_TCK`, 100 on Linux unless proven otherwise.
-fn clock_ticks() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 // ---------------------------------------------------------------------------------------------
