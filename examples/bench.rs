@@ -56,6 +56,7 @@ use bench_sse::{
     CHANNEL_CAPACITY, ReceiverStream, SSE_VARIANTS, Variant, Wire, concat, event_bytes,
     expected_body, live_events, live_scratch, live_sse, live_sse_id, sse_json, sse_json_id,
 };
+use bytes::Bytes;
 use live_runtime::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -259,30 +260,41 @@ fn throughput_app(events: u64) -> Router {
 
 /// The idiomatic hand-written SSE endpoint: a producer task feeds a bounded channel.
 async fn sse_events(events: u64) -> Response {
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tokio::spawn(async move {
-        for n in 0..events {
-            if tx.send(Ok::<_, Infallible>(sse_event(n))).await.is_err() {
-                return;
-            }
-        }
+    let rx = produce(CHANNEL_CAPACITY, events, |n| {
+        Ok::<_, Infallible>(sse_event(n))
     });
-    Sse::new(ReceiverStream(rx)).into_response()
+    Sse::new(rx).into_response()
 }
 
 async fn body_events(events: u64) -> Response {
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let rx = produce(CHANNEL_CAPACITY, events, |n| Ok(event_bytes(n)));
+    event_stream_body(rx)
+}
+
+/// The baselines' producer: a task that sends `item(0)`, `item(1)`, ... `item(events - 1)`
+/// into a tokio `mpsc` channel of `capacity`, and stops early if the receiver is dropped.
+fn produce<T: Send + 'static>(
+    capacity: usize,
+    events: u64,
+    item: impl Fn(u64) -> T + Send + 'static,
+) -> ReceiverStream<T> {
+    let (tx, rx) = mpsc::channel(capacity);
     tokio::spawn(async move {
-        for n in 0..events {
-            if tx.send(Ok::<_, Infallible>(event_bytes(n))).await.is_err() {
+        for i in 0..events {
+            if tx.send(item(i)).await.is_err() {
                 return;
             }
         }
     });
+    ReceiverStream(rx)
+}
+
+/// A `text/event-stream` response, not cached, whose body's chunks are `chunks`.
+fn event_stream_body(chunks: ReceiverStream<Result<Bytes, Infallible>>) -> Response {
     Response::builder()
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
-        .body(Body::from_stream(ReceiverStream(rx)))
+        .body(Body::from_stream(chunks))
         .expect("static headers are valid")
 }
 

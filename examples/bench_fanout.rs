@@ -55,9 +55,12 @@ mod live;
 mod procs;
 #[path = "bench_fanout/server.rs"]
 mod server;
+#[path = "bench_remote/wire.rs"]
+mod wire;
 
 use procs::{BoxResult, ChildGuard, busy_ticks, clock_ticks, cpu_ticks, vm_rss_kib, wait_idle};
 use serde::{Deserialize, Serialize};
+use wire::{median, range};
 
 /// The one topic.
 const TOPIC: &str = "bench";
@@ -502,17 +505,6 @@ impl Drop for RedisServer {
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn range(values: &[f64]) -> (f64, f64) {
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (min, max)
-}
 
 /// The medians of one variant at one size.
 #[derive(Debug, Clone, Copy)]

@@ -25,6 +25,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::wire::Chunked;
 use super::{BoxResult, Msg, now_us};
 
 /// How long the subscribers may take to get the last message once the publisher is done.
@@ -276,67 +277,18 @@ async fn open(addr: SocketAddr, path: &str) -> BoxResult<(TcpStream, Decoder)> {
     Ok((stream, decoder))
 }
 
-/// Where the chunked decoder is.
-#[derive(Debug, Clone, Copy, Default)]
-enum Chunked {
-    /// In a chunk-size line, its value so far; `true` once in its extensions.
-    #[default]
-    Start,
-    Size(usize, bool),
-    SizeLf(usize),
-    Data(usize),
-    DataCr,
-    DataLf,
-    Done,
-}
-
 /// Decodes a chunked HTTP/1.1 body and the SSE events in it, incrementally.
 #[derive(Debug, Default)]
 struct Decoder {
-    state: Chunked,
+    chunked: Chunked,
     /// Decoded body bytes not yet parsed as events.
     body: Vec<u8>,
 }
 
 impl Decoder {
     /// Decodes `input` into the body buffer.
-    fn push(&mut self, mut input: &[u8]) -> Result<(), &'static str> {
-        while let Some((&byte, rest)) = input.split_first() {
-            self.state = match self.state {
-                Chunked::Start => match hex(byte) {
-                    Some(digit) => Chunked::Size(digit, false),
-                    None => return Err("bad chunk size"),
-                },
-                Chunked::Size(size, false) if hex(byte).is_some() => Chunked::Size(
-                    size.checked_mul(16).ok_or("chunk too large")? + hex(byte).unwrap_or(0),
-                    false,
-                ),
-                Chunked::Size(size, _) if byte == b'\r' => Chunked::SizeLf(size),
-                Chunked::Size(size, _) if byte == b';' => Chunked::Size(size, true),
-                Chunked::Size(size, true) => Chunked::Size(size, true),
-                Chunked::Size(..) => return Err("bad chunk size"),
-                Chunked::SizeLf(0) if byte == b'\n' => Chunked::Done,
-                Chunked::SizeLf(size) if byte == b'\n' => Chunked::Data(size),
-                Chunked::SizeLf(_) => return Err("bad chunk size line"),
-                Chunked::Data(left) => {
-                    let take = left.min(input.len());
-                    self.body.extend_from_slice(&input[..take]);
-                    input = &input[take..];
-                    self.state = if take == left {
-                        Chunked::DataCr
-                    } else {
-                        Chunked::Data(left - take)
-                    };
-                    continue;
-                }
-                Chunked::DataCr if byte == b'\r' => Chunked::DataLf,
-                Chunked::DataLf if byte == b'\n' => Chunked::Start,
-                Chunked::DataCr | Chunked::DataLf => return Err("bad chunk end"),
-                Chunked::Done => return Err("the body ended"),
-            };
-            input = rest;
-        }
-        Ok(())
+    fn push(&mut self, input: &[u8]) -> Result<(), &'static str> {
+        self.chunked.push(input, &mut self.body)
     }
 
     /// Hands every complete event's message to `each`, and drops those events.
@@ -356,15 +308,11 @@ impl Decoder {
             }
         }
         self.body.drain(..start);
-        if matches!(self.state, Chunked::Done) {
+        if self.chunked.is_last() {
             return Err("the stream ended");
         }
         Ok(())
     }
-}
-
-fn hex(byte: u8) -> Option<usize> {
-    (byte as char).to_digit(16).map(|d| d as usize)
 }
 
 /// Where the first `\n\n` of `bytes` starts.

@@ -20,6 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::procs::BoxResult;
+use super::wire::Chunked;
 
 /// What one stream measured.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -86,56 +87,35 @@ async fn read_stream(conn: &mut TcpStream, buf: &mut [u8], events: u64) -> BoxRe
     decoder.finish()?;
     Ok(Report {
         events: decoder.events.next,
-        body_bytes: decoder.body_bytes,
-        chunks: decoder.chunks,
+        body_bytes: decoder.chunked.body_bytes,
+        chunks: decoder.chunked.chunks,
         reads,
         wall_ns: u64::try_from(wall.as_nanos()).unwrap_or(u64::MAX),
     })
-}
-
-/// Where the chunked decoder is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Chunked {
-    /// Before the first digit of a chunk-size line.
-    Start,
-    /// In a chunk-size line, its value so far; `true` once in its extensions.
-    Size(usize, bool),
-    SizeLf(usize),
-    Data(usize),
-    DataCr,
-    DataLf,
-    /// After the last chunk's size line: no trailers, so `\r\n` and the body is over.
-    LastCr,
-    LastLf,
-    Done,
 }
 
 /// Decodes one response: its head, its chunked body, and the SSE events in it, incrementally.
 struct Decoder {
     /// The response head so far; `None` once it has been read.
     head: Option<Vec<u8>>,
-    state: Chunked,
+    chunked: Chunked,
     /// Decoded body bytes not yet parsed as events: at most one partial event.
     body: Vec<u8>,
     events: Events,
-    body_bytes: u64,
-    chunks: u64,
 }
 
 impl Decoder {
     fn new(expected: u64) -> Self {
         Decoder {
             head: Some(Vec::with_capacity(512)),
-            state: Chunked::Start,
+            chunked: Chunked::default(),
             body: Vec::with_capacity(64 * 1024),
             events: Events { expected, next: 0 },
-            body_bytes: 0,
-            chunks: 0,
         }
     }
 
     fn is_done(&self) -> bool {
-        self.state == Chunked::Done
+        self.chunked.is_done()
     }
 
     /// Decodes the bytes of one `read`.
@@ -167,43 +147,8 @@ impl Decoder {
         self.push_body(&head[end + 4..])
     }
 
-    fn push_body(&mut self, mut input: &[u8]) -> BoxResult<()> {
-        while let Some((&byte, rest)) = input.split_first() {
-            self.state = match self.state {
-                Chunked::Start => Chunked::Size(hex(byte).ok_or("bad chunk size")?, false),
-                Chunked::Size(size, false) if hex(byte).is_some() => Chunked::Size(
-                    size.checked_mul(16).ok_or("chunk too large")? + hex(byte).unwrap_or(0),
-                    false,
-                ),
-                Chunked::Size(size, _) if byte == b'\r' => Chunked::SizeLf(size),
-                Chunked::Size(size, _) if byte == b';' => Chunked::Size(size, true),
-                Chunked::Size(size, true) => Chunked::Size(size, true),
-                Chunked::SizeLf(0) if byte == b'\n' => Chunked::LastCr,
-                Chunked::SizeLf(size) if byte == b'\n' => {
-                    self.chunks += 1;
-                    Chunked::Data(size)
-                }
-                Chunked::Data(left) => {
-                    let take = left.min(input.len());
-                    self.body.extend_from_slice(&input[..take]);
-                    self.body_bytes += take as u64;
-                    input = &input[take..];
-                    self.state = if take == left {
-                        Chunked::DataCr
-                    } else {
-                        Chunked::Data(left - take)
-                    };
-                    continue;
-                }
-                Chunked::DataCr if byte == b'\r' => Chunked::DataLf,
-                Chunked::DataLf if byte == b'\n' => Chunked::Start,
-                Chunked::LastCr if byte == b'\r' => Chunked::LastLf,
-                Chunked::LastLf if byte == b'\n' => Chunked::Done,
-                Chunked::Done => return Err("bytes after the end of the body".into()),
-                state => return Err(format!("bad chunked framing in {state:?}").into()),
-            };
-            input = rest;
-        }
+    fn push_body(&mut self, input: &[u8]) -> BoxResult<()> {
+        self.chunked.push(input, &mut self.body)?;
         let parsed = self.events.parse(&self.body)?;
         self.body.drain(..parsed);
         Ok(())
@@ -223,10 +168,6 @@ impl Decoder {
         }
         Ok(())
     }
-}
-
-fn hex(byte: u8) -> Option<usize> {
-    (byte as char).to_digit(16).map(|d| d as usize)
 }
 
 /// The SSE parser and checker.

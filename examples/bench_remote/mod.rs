@@ -27,11 +27,13 @@
 pub mod client;
 pub mod procs;
 pub mod server;
+pub mod wire;
 
 use std::process::Command;
 use std::time::Duration;
 
 use procs::{BoxResult, ChildGuard, busy_ticks, clock_ticks, cpu_ticks, wait_idle};
+use wire::{median, range};
 
 /// Events in one stream, and rounds, of a full run and of `--quick`.
 const FULL_EVENTS: u64 = 400_000;
@@ -247,17 +249,6 @@ fn sched_cpu_s(pid: u32) -> BoxResult<f64> {
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn range(values: &[f64]) -> (f64, f64) {
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (min, max)
-}
 
 /// The medians of one variant.
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,6 @@
 use std::convert::Infallible;
 
 use axum::Router;
-use axum::body::Body;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -14,12 +13,10 @@ use bytes::Bytes;
 use live_runtime::prelude::*;
 use live_runtime::sse::Event as LiveEvent;
 use serde::Serialize;
-use tokio::sync::mpsc;
 
 use super::procs::BoxResult;
 use super::{CHANNEL_CAPACITY, VARIANTS};
-use crate::bench_sse::ReceiverStream;
-use crate::{DEFAULT, NO_COALESCE, serve_child};
+use crate::{DEFAULT, NO_COALESCE, event_stream_body, produce, serve_child};
 
 /// The payload: `{"i":<i>}`.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -77,52 +74,33 @@ async fn live(
 /// The idiomatic axum endpoint: a producer task feeds a bounded channel of `Event`s, each
 /// encoded by `json_data`.
 async fn axum_sse_json(events: u64) -> Response {
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tokio::spawn(async move {
-        for i in 0..events {
-            let event = Event::default()
-                .event("tick")
-                .id(i.to_string())
-                .json_data(Tick { i });
-            if tx.send(event).await.is_err() {
-                return;
-            }
-        }
+    let rx = produce(CHANNEL_CAPACITY, events, |i| {
+        Event::default()
+            .event("tick")
+            .id(i.to_string())
+            .json_data(Tick { i })
     });
-    Sse::new(ReceiverStream(rx)).into_response()
+    Sse::new(rx).into_response()
 }
 
 /// Baseline A of the in-process mode: the data formatted by hand.
 async fn axum_sse_data(events: u64) -> Response {
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tokio::spawn(async move {
-        for i in 0..events {
-            let event = Event::default()
+    let rx = produce(CHANNEL_CAPACITY, events, |i| {
+        Ok::<_, Infallible>(
+            Event::default()
                 .event("tick")
                 .id(i.to_string())
-                .data(format!("{{\"i\":{i}}}"));
-            if tx.send(Ok::<_, Infallible>(event)).await.is_err() {
-                return;
-            }
-        }
+                .data(format!("{{\"i\":{i}}}")),
+        )
     });
-    Sse::new(ReceiverStream(rx)).into_response()
+    Sse::new(rx).into_response()
 }
 
 /// Baseline B of the in-process mode: pre-encoded events as the body's chunks.
 async fn axum_body(events: u64) -> Response {
-    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tokio::spawn(async move {
-        for i in 0..events {
-            let event = Bytes::from(format!("event: tick\nid: {i}\ndata: {{\"i\":{i}}}\n\n"));
-            if tx.send(Ok::<_, Infallible>(event)).await.is_err() {
-                return;
-            }
-        }
-    });
-    Response::builder()
-        .header(header::CONTENT_TYPE, "text/event-stream")
-        .header(header::CACHE_CONTROL, "no-cache")
-        .body(Body::from_stream(ReceiverStream(rx)))
-        .expect("static headers are valid")
+    event_stream_body(produce(CHANNEL_CAPACITY, events, |i| {
+        Ok(Bytes::from(format!(
+            "event: tick\nid: {i}\ndata: {{\"i\":{i}}}\n\n"
+        )))
+    }))
 }
