@@ -287,8 +287,6 @@ impl StocksController {
             feed: self.ticker.feed(),
             sent: last.0,
         };
-        // Commit now: the page is `open` before the next tick.
-        prices.sse.stream().write("").await?;
         if let Some(current) = self.ticker.current() {
             prices.catch_up(current).await?;
         }

@@ -164,6 +164,12 @@ impl Shared {
         }
     }
 
+    /// Commits the stream now, with nothing written yet.
+    pub(crate) fn commit(&self) {
+        let mut state = self.lock();
+        Self::commit_stream(&mut state);
+    }
+
     /// At shutdown, an SSE stream not committed yet is committed empty: an `EventSource`
     /// reconnects after a clean end but gives up for good on an error status. Anything else
     /// uncommitted answers `503` through the action's error.

@@ -152,6 +152,11 @@ impl LiveStream {
         self.shared.expect_length(length);
     }
 
+    /// Sends the response head now, with nothing written yet.
+    pub(crate) fn commit(&self) {
+        self.shared.commit();
+    }
+
     /// Keep-alive bytes sent by the body after this much silence (SSE).
     pub(crate) fn set_keep_alive(&self, keep_alive: Option<(std::time::Duration, Bytes)>) {
         self.shared.set_keep_alive(keep_alive);

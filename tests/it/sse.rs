@@ -74,6 +74,20 @@ impl FeedController {
         Ok(())
     }
 
+    /// The same, committing only at the first write (Rails' way).
+    pub async fn inject_deferred(&self, live: Live) -> live_runtime::Result {
+        let mut sse = live.sse(SseOptions::new().commit_on_first_write());
+        sse.write_with("x", Event::id("1\ndata: injected")).await?;
+        Ok(())
+    }
+
+    /// Opens the stream, then waits for an event that never comes.
+    pub async fn waiting(&self, live: Live) -> live_runtime::Result {
+        let sse = live.sse(SseOptions::new());
+        sse.into_stream().disconnected().await;
+        Ok(())
+    }
+
     /// A comment, a multi-line payload with every kind of line break, and an explicit
     /// content type that `sse()` keeps.
     pub async fn mixed(&self, mut live: Live) -> live_runtime::Result {
@@ -190,15 +204,34 @@ async fn no_content_stops_reconnection() {
     assert_eq!(text(response).await, "");
 }
 
-/// docs/rails-parity.md, L-29, fixed: an `id` with a newline is an error before anything is sent,
-/// never an injected field.
+/// docs/rails-parity.md, L-29, fixed: an `id` with a newline is an error and nothing of the
+/// event is sent, never an injected field. The stream was open already (200); with
+/// `commit_on_first_write` the error is still the response (500).
 #[tokio::test]
 async fn field_injection_is_refused() {
     let server = server().await;
     let response = server.get("/feed/inject").await;
+    assert_eq!(response.status(), 200);
+    let body = text(response).await;
+    assert!(!body.contains("injected"), "{body}");
+    let response = server.get("/feed/inject_deferred").await;
     assert_eq!(response.status(), 500);
     let body = text(response).await;
     assert!(!body.contains("injected"), "{body}");
+}
+
+/// An SSE stream opens when it is made, not at its first event: the client has the head at
+/// once, and the keep-alive runs from then (paused time: the test takes no real time).
+#[tokio::test(start_paused = true)]
+async fn sse_opens_before_its_first_event() {
+    let server = server().await;
+    let started = tokio::time::Instant::now();
+    let mut response = server.get("/feed/waiting").await;
+    assert_eq!(started.elapsed().as_secs(), 0);
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    assert_eq!(next_chunk(&mut response).await.unwrap(), ":\n\n");
+    assert_eq!(started.elapsed().as_secs(), 15);
 }
 
 /// Comments split into comment lines; `\r\n`, `\r` and `\n` all start a `data:` line.

@@ -100,6 +100,8 @@ pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[derive(Debug, Clone)]
 pub struct SseOptions {
     fields: Event,
+    /// Commit when the writer is made (the default), or at the first write.
+    commit_at_once: bool,
     keep_alive: Option<(Duration, Bytes)>,
     escape: JsonEscape,
 }
@@ -108,6 +110,7 @@ impl Default for SseOptions {
     fn default() -> Self {
         SseOptions {
             fields: Event::new(),
+            commit_at_once: true,
             keep_alive: Some((DEFAULT_KEEP_ALIVE, Bytes::from_static(b":\n\n"))),
             escape: JsonEscape::Plain,
         }
@@ -158,6 +161,16 @@ impl SseOptions {
             .as_ref()
             .map_or(DEFAULT_KEEP_ALIVE, |(d, _)| *d);
         self.keep_alive = Some((interval, buf.freeze()));
+        self
+    }
+
+    /// Keeps the response uncommitted until the first event (Rails' behaviour), instead of
+    /// committing when [`Live::sse`] makes the writer: an error before the first event then
+    /// still answers with its own status. The cost: until then the client has no response
+    /// head (no `open` in an `EventSource`, a proxy's timeout) and no keep-alive runs.
+    #[must_use]
+    pub fn commit_on_first_write(mut self) -> Self {
+        self.commit_at_once = false;
         self
     }
 
@@ -269,8 +282,10 @@ impl Sse {
 
 impl Live {
     /// Sets the SSE headers (`Content-Type: text/event-stream`, `Cache-Control: no-cache,
-    /// no-transform`, `X-Accel-Buffering: no`; each unless already set) and takes the stream
-    /// as an [`Sse`] writer.
+    /// no-transform`, `X-Accel-Buffering: no`; each unless already set), takes the stream as
+    /// an [`Sse`] writer and commits: the client gets the response head (an `EventSource` its
+    /// `open`) and the keep-alive runs from now, even if the first event is long in coming.
+    /// [`SseOptions::commit_on_first_write`] waits for the first write instead, as Rails does.
     pub fn sse(mut self, options: SseOptions) -> Sse {
         let headers = self.headers_mut();
         for (name, value) in [
@@ -282,7 +297,12 @@ impl Live {
                 .entry(name)
                 .or_insert(HeaderValue::from_static(value));
         }
-        Sse::new(self.stream(), options)
+        let commit = options.commit_at_once;
+        let sse = Sse::new(self.stream(), options);
+        if commit {
+            sse.stream.commit();
+        }
+        sse
     }
 
     /// Answers `204 No Content`: an `EventSource` that gets it stops reconnecting for good.
