@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{
     FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, PathArguments, ReceiverKind,
@@ -54,6 +55,7 @@ pub(crate) fn read(
     }
     let base = base.unwrap_or_else(|| routes::base_path(name.as_deref().unwrap_or("")));
     let mut actions = Vec::new();
+    let mut unrouted_live = Vec::new();
     for impl_item in &mut item.items {
         match impl_item {
             ImplItem::Fn(method) => {
@@ -70,12 +72,24 @@ pub(crate) fn read(
                             method.sig.ident
                         ),
                     );
+                } else if takes_live(method) {
+                    unrouted_live.push(method.sig.ident.clone());
                 }
             }
             ImplItem::Const(item) => reject_route_attrs(&mut item.attrs, "a constant", errors),
             ImplItem::Type(item) => reject_route_attrs(&mut item.attrs, "a type", errors),
             ImplItem::Macro(item) => reject_route_attrs(&mut item.attrs, "a macro", errors),
             _ => {}
+        }
+    }
+    for name in unrouted_live {
+        if !called_in(item, &name) {
+            errors.at(
+                &name,
+                format!(
+                    "`{name}` takes a `Live` but is not `pub`, so it is not an action and no route reaches it; make it `pub` to route it (a helper that an action calls is fine)"
+                ),
+            );
         }
     }
     check_conflicts(&actions, errors);
@@ -339,6 +353,32 @@ fn borrow_in_bounds<'a>(bounds: impl IntoIterator<Item = &'a TypeParamBound>) ->
         }
         TypeParamBound::Trait(bound) => borrow_in_path(&bound.path),
         _ => None,
+    })
+}
+
+/// Whether a method takes a `Live` argument.
+fn takes_live(method: &ImplItemFn) -> bool {
+    method.sig.inputs.iter().any(|input| match input {
+        FnArg::Typed(typed) => is_live(&typed.ty),
+        FnArg::Receiver(_) => false,
+    })
+}
+
+/// Whether `name` appears in the body of another method of the impl block: a helper that an
+/// action calls is not a forgotten `pub`.
+fn called_in(item: &ItemImpl, name: &Ident) -> bool {
+    fn mentions(tokens: proc_macro2::TokenStream, name: &Ident) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => ident == *name,
+            proc_macro2::TokenTree::Group(group) => mentions(group.stream(), name),
+            _ => false,
+        })
+    }
+    item.items.iter().any(|impl_item| match impl_item {
+        ImplItem::Fn(method) if method.sig.ident != *name => {
+            mentions(method.block.to_token_stream(), name)
+        }
+        _ => false,
     })
 }
 

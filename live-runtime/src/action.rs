@@ -252,6 +252,7 @@ fn log_after_commit(error: &Error) {
     if error.is_disconnect() {
         tracing::debug!(%error, "live: connection going away, stream ended");
     } else {
-        tracing::error!(%error, details = ?error, "live: action failed after commit, stream ended");
+        // One line, with the error's chain (its Display): no Debug dump, no backtrace.
+        tracing::error!(%error, "live: action failed after commit, stream ended");
     }
 }

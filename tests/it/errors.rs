@@ -242,6 +242,11 @@ async fn exception_after_commit_plain_text_ends_the_body_cleanly() {
             .all(|l| is_error_line(l) && l.contains("action failed after commit")),
         "{lines:#?}"
     );
+    // One line each, with the error's text, not a Debug dump of it.
+    assert!(
+        lines.iter().all(|l| !l.contains("details=") && !l.contains("Error {")),
+        "{lines:#?}"
+    );
 }
 
 /// Rails `test_exception_callback_when_committed` (lst:665), docs/rails-parity.md E-02 step 2:
