@@ -237,15 +237,8 @@ fn finish(shared: &Shared, result: Result, html_snippet: bool) {
 }
 
 fn log_before_commit(error: Error) -> Response {
-    let status = error.status_code();
-    if error.is_disconnect() {
-        tracing::debug!(%error, "live: connection going away before commit");
-    } else if status.is_server_error() {
-        tracing::error!(%error, %status, "live: action failed before commit");
-    } else {
-        tracing::info!(%error, %status, "live: action answered with an error");
-    }
-    error.into_response()
+    error.log_unanswered();
+    error.response()
 }
 
 fn log_after_commit(error: &Error) {

@@ -282,9 +282,31 @@ impl fmt::Debug for Error {
 }
 
 /// The response of an error that happens before commit: the one attached, or the status with
-/// its canonical reason. The error's own text is never sent.
+/// its canonical reason. The error's own text is never sent; it is logged, as the error of a
+/// live action is: a server error at `error`, a client error at `info`, a disconnect at
+/// `debug`. So `?` in an ordinary action (`-> live_runtime::Result<String>`) is not silent.
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
+        self.log_unanswered();
+        self.response()
+    }
+}
+
+impl Error {
+    /// Logs an error that answers the request (nothing was committed before it).
+    pub(crate) fn log_unanswered(&self) {
+        let status = self.status_code();
+        if self.is_disconnect() {
+            tracing::debug!(error = %self, "live: connection going away before commit");
+        } else if status.is_server_error() {
+            tracing::error!(error = %self, %status, "live: action failed before commit");
+        } else {
+            tracing::info!(error = %self, %status, "live: action answered with an error");
+        }
+    }
+
+    /// The response, without logging.
+    pub(crate) fn response(self) -> Response {
         let this = *self.0;
         if let Some(response) = this.response {
             return response;

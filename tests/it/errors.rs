@@ -244,7 +244,9 @@ async fn exception_after_commit_plain_text_ends_the_body_cleanly() {
     );
     // One line each, with the error's text, not a Debug dump of it.
     assert!(
-        lines.iter().all(|l| !l.contains("details=") && !l.contains("Error {")),
+        lines
+            .iter()
+            .all(|l| !l.contains("details=") && !l.contains("Error {")),
         "{lines:#?}"
     );
 }
@@ -647,5 +649,30 @@ async fn invalid_header_is_an_error_and_the_action_goes_on() {
     assert_eq!(
         received(seen_rx).await,
         (Some(ErrorKind::InvalidHeader), false)
+    );
+}
+
+/// The error of an ordinary action (no `Live`) is logged too, with its text, as a live
+/// action's is: `?` on an io error answers 500 and says why in the log, not on the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordinary_action_errors_are_logged() {
+    const MARKER: &str = "disk on fire ordinary-7f3a";
+    pub struct ReportsController;
+    #[live_controller]
+    impl ReportsController {
+        pub async fn index(&self) -> live_runtime::Result<String> {
+            let read: std::io::Result<String> = Err(std::io::Error::other(MARKER));
+            Ok(read?)
+        }
+    }
+    let server = Server::start(ReportsController.into_router()).await;
+    let response = server.get("/reports").await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = text(response).await;
+    assert!(!body.contains(MARKER), "internals leaked: {body:?}");
+    let lines = logs().lines_with(MARKER);
+    assert!(
+        lines.iter().any(|l| is_error_line(l)),
+        "the io error was not logged at ERROR: {lines:#?}"
     );
 }
