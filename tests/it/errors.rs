@@ -660,7 +660,7 @@ async fn ordinary_action_errors_are_logged() {
     pub struct ReportsController;
     #[live_controller]
     impl ReportsController {
-        pub async fn index(&self) -> live_runtime::Result<String> {
+        pub async fn index(&self) -> Result<String> {
             let read: std::io::Result<String> = Err(std::io::Error::other(MARKER));
             Ok(read?)
         }
