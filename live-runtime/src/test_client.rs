@@ -301,6 +301,21 @@ impl TestResponse {
             .map_err(|e| TestError(format!("{}: the body is not UTF-8: {e}", self.what)))
     }
 
+    /// The rest of the body parsed as JSON.
+    ///
+    /// # Errors
+    /// Those of [`bytes`](Self::bytes), and a body that is not JSON of type `T` (the error
+    /// names the request and serde's reason).
+    pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, TestError> {
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            TestError(format!(
+                "{}: the body is not the JSON expected: {e}",
+                self.what
+            ))
+        })
+    }
+
     /// The next SSE event (comments are skipped), or `None` at the end of the body. Parsed
     /// as a browser would, by [`EventParser`].
     pub async fn next_event(&mut self) -> Result<Option<ParsedEvent>, TestError> {

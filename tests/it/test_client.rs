@@ -68,6 +68,11 @@ impl ProbeController {
         Ok(())
     }
 
+    /// A JSON document.
+    pub async fn document(&self) -> Json<serde_json::Value> {
+        Json(serde_json::json!({ "name": "live", "n": 3 }))
+    }
+
     /// Echoes a query parameter and a JSON body.
     #[post("/echo")]
     pub async fn echo(&self, Query(q): Query<Name>, Json(body): Json<serde_json::Value>) -> String {
@@ -164,5 +169,19 @@ async fn query_and_json_body() {
     assert_eq!(
         bad.unwrap_err().to_string(),
         "invalid header bad header: \"x\""
+    );
+}
+
+#[tokio::test]
+async fn json_bodies_parse_or_say_why() {
+    let (client, ..) = client();
+    let mut response = client.get("/probe/document").send().await.unwrap();
+    let value: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(value["n"], 3);
+    let mut response = client.get("/probe/document").send().await.unwrap();
+    let error = response.json::<Vec<u32>>().await.unwrap_err().to_string();
+    assert!(
+        error.contains("/probe/document") && error.contains("not the JSON expected"),
+        "{error}"
     );
 }

@@ -23,10 +23,15 @@ pub enum Item {
     Comment(String),
 }
 
-/// One dispatched event.
+/// One dispatched event, as a browser's `EventSource` sees it.
+///
+/// `event` and `last_event_id` are what the browser always has (the `MessageEvent`'s `type`
+/// and `lastEventId`), so they are never missing: the type defaults to `message`, the last id
+/// carries over from earlier events. `id` and `retry` are fields of this event's own block,
+/// which it may not have, so they are `Option`s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedEvent {
-    /// The event type: the `event` field, or `message` without one.
+    /// The event type: the `event` field, or `message` without one (`MessageEvent.type`).
     pub event: String,
     /// The `data` lines, joined with `\n`.
     pub data: String,
@@ -36,6 +41,24 @@ pub struct ParsedEvent {
     pub last_event_id: String,
     /// The `retry` field of this event's block, if it had a valid one.
     pub retry: Option<u64>,
+}
+
+impl ParsedEvent {
+    /// The data parsed as JSON.
+    ///
+    /// ```
+    /// use live_runtime::sse::parse::{EventParser, Item};
+    /// let items = EventParser::new().push(b"data: {\"n\": 1}\n\n");
+    /// let Item::Event(event) = &items[0] else { panic!() };
+    /// let value: serde_json::Value = event.json().unwrap();
+    /// assert_eq!(value["n"], 1);
+    /// ```
+    ///
+    /// # Errors
+    /// If the data is not JSON of type `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_str(&self.data)
+    }
 }
 
 /// An incremental event-stream parser: feed it bytes as they arrive, in any chunking.
