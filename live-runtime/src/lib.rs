@@ -209,6 +209,42 @@ pub mod test_client;
 /// | `cancel_on_disconnect` (`= false` to turn off) | drop the action when its client leaves ([`LiveConfig::cancel_on_disconnect`]) |
 /// | `exclude_locals(A, B)` | task-locals not copied into this controller's actions |
 ///
+/// # Before-action hooks
+///
+/// Rails' `before_action` (authentication for a whole controller, say) is a layer on the
+/// controller's router: `route_layer` runs it for the controller's routes only, before the
+/// action is called, and a hook that answers (a `401`) stops the request there, so the action,
+/// live or not, never starts.
+///
+/// ```
+/// use axum::extract::Request;
+/// use axum::middleware::{self, Next};
+/// use axum::response::{IntoResponse, Response};
+/// use live_runtime::prelude::*;
+///
+/// pub struct AccountsController;
+///
+/// #[live_controller]
+/// impl AccountsController {
+///     pub async fn index(&self) -> &'static str {
+///         "your accounts"
+///     }
+/// }
+///
+/// /// The hook: a bearer token, or `401`.
+/// async fn authenticate(request: Request, next: Next) -> Response {
+///     match request.headers().get(header::AUTHORIZATION) {
+///         Some(value) if value == "Bearer secret" => next.run(request).await,
+///         _ => StatusCode::UNAUTHORIZED.into_response(),
+///     }
+/// }
+///
+/// let accounts = AccountsController
+///     .into_router()
+///     .route_layer(middleware::from_fn(authenticate));
+/// let app: axum::Router = axum::Router::new().merge(accounts); // other routes stay open
+/// ```
+///
 /// # Compile errors
 ///
 /// Every mistake is reported at your own tokens, all mistakes of an impl block at once, and

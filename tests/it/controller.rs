@@ -320,3 +320,50 @@ async fn locals_reach_actions_and_exclude_locals_removes_them() {
         r#"id=Some("r-9") tenant=Some("acme")"#
     );
 }
+
+/// Rails' `before_action` is `route_layer` on the controller's router: a hook that answers
+/// stops the request before the action, so a live action never starts.
+#[tokio::test]
+async fn route_layer_runs_before_the_action() {
+    use axum::extract::Request;
+    use axum::middleware::{self, Next};
+    use axum::response::{IntoResponse, Response};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    pub struct GuardedController;
+    #[live_controller]
+    impl GuardedController {
+        pub async fn index(&self, live: Live) -> live_runtime::Result {
+            STARTED.fetch_add(1, Ordering::SeqCst);
+            let mut stream = live.stream();
+            stream.write("inside").await?;
+            Ok(())
+        }
+    }
+    async fn authenticate(request: Request, next: Next) -> Response {
+        match request.headers().get(header::AUTHORIZATION) {
+            Some(value) if value == "Bearer secret" => next.run(request).await,
+            _ => StatusCode::UNAUTHORIZED.into_response(),
+        }
+    }
+    let app = GuardedController
+        .into_router()
+        .route_layer(middleware::from_fn(authenticate));
+    let server = Server::start(app).await;
+
+    let refused = server.get("/guarded").await;
+    assert_eq!(refused.status(), 401);
+    assert_eq!(STARTED.load(Ordering::SeqCst), 0, "the action ran");
+    let allowed = within(
+        support::client()
+            .get(server.url("/guarded"))
+            .header("authorization", "Bearer secret")
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(text(allowed).await, "inside");
+    assert_eq!(STARTED.load(Ordering::SeqCst), 1);
+}
