@@ -132,7 +132,8 @@ async fn start_stocks(port: u16) -> Process {
     process
 }
 
-async fn browser() -> (Process, Client) {
+/// chromedriver, on a port of its own.
+pub(super) async fn chromedriver() -> (Process, u16) {
     for tool in [CHROMIUM, CHROMEDRIVER] {
         assert!(
             Path::new(tool).exists(),
@@ -149,6 +150,11 @@ async fn browser() -> (Process, Client) {
             .expect("chromedriver starts"),
     );
     wait_until("chromedriver accepts connections", || accepts(port)).await;
+    (driver, port)
+}
+
+async fn browser() -> (Process, Client) {
+    let (driver, port) = chromedriver().await;
     let profile = std::env::temp_dir().join(format!("live-chromium-{}-{port}", std::process::id()));
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(

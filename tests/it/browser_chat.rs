@@ -9,7 +9,7 @@
 //! `UPDATE_SCREENSHOT=1` also writes page A's screenshot to `docs/chat.png` (the README's).
 
 use super::browser::{
-    CHROMEDRIVER, CHROMIUM, Process, accepts, example_binary, free_port, wait_until,
+    CHROMIUM, Process, accepts, chromedriver, example_binary, free_port, wait_until,
 };
 use crate::redis_server;
 
@@ -34,27 +34,6 @@ async fn start_node(binary: &Path, port: u16, redis: &RedisServer) -> Process {
     let process = Process(child);
     wait_until("the chat node accepts connections", || accepts(port)).await;
     process
-}
-
-/// chromedriver, on a port of its own.
-async fn chromedriver() -> (Process, u16) {
-    for tool in [CHROMIUM, CHROMEDRIVER] {
-        assert!(
-            Path::new(tool).exists(),
-            "{tool} is missing: install Debian's chromium and chromium-driver (scripts/test does)"
-        );
-    }
-    let port = free_port();
-    let driver = Process(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts"),
-    );
-    wait_until("chromedriver accepts connections", || accepts(port)).await;
-    (driver, port)
 }
 
 /// A directory removed when the test ends, however it ends.
