@@ -46,10 +46,11 @@ const BACKOFF_CAP: Duration = Duration::from_secs(2);
 /// Entries read per topic per `XREAD`.
 const READ_COUNT: usize = 1000;
 
-/// Shared by both scripts: trims a stream to its count and age, exactly, and records in the
-/// topic's meta hash the newest id trimmed (Redis 7.0's `max-deleted-entry-id` does not count
-/// trims), so a resume can tell whether it missed anything.
-const TRIM: &str = r"
+/// Shared by both scripts: the history's epoch, made from a candidate when Redis has none;
+/// and the trim of a stream to its count and age, exactly, recording in the topic's meta hash
+/// the newest id trimmed (Redis 7.0's `max-deleted-entry-id` does not count trims), so a
+/// resume can tell whether it missed anything.
+const PRELUDE: &str = r"
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
@@ -58,6 +59,14 @@ local function later(x, y)
   local xm, xs = parse(x)
   local ym, ys = parse(y)
   return xm > ym or (xm == ym and xs > ys)
+end
+local function epoch_of(key, candidate)
+  local epoch = redis.call('GET', key)
+  if not epoch then
+    epoch = candidate
+    redis.call('SET', key, epoch)
+  end
+  return epoch
 end
 local function trim(stream, meta, max, age)
   local t = redis.call('TIME')
@@ -87,11 +96,7 @@ end
 /// the id before it (`p`), so a node can tell it missed entries. Returns the epoch and the
 /// new entry's id.
 const PUBLISH: &str = r"
-local epoch = redis.call('GET', KEYS[3])
-if not epoch then
-  epoch = ARGV[3]
-  redis.call('SET', KEYS[3], epoch)
-end
+local epoch = epoch_of(KEYS[3], ARGV[3])
 local prev = redis.call('HGET', KEYS[2], 'last')
 local born = false
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -119,11 +124,7 @@ return {epoch, id}
 /// epoch, the newest id trimmed, the last id added, the first id of a topic born without a
 /// past, and the entries.
 const READ: &str = r"
-local epoch = redis.call('GET', KEYS[3])
-if not epoch then
-  epoch = ARGV[5]
-  redis.call('SET', KEYS[3], epoch)
-end
+local epoch = epoch_of(KEYS[3], ARGV[5])
 local last = redis.call('HGET', KEYS[2], 'last')
 local born = redis.call('HGET', KEYS[2], 'born')
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -218,8 +219,8 @@ impl RedisEngine {
                 reader_started: std::sync::Once::new(),
                 topic_added: Notify::new(),
             }),
-            publish: Script::new(&format!("{TRIM}{PUBLISH}")),
-            read: Script::new(&format!("{TRIM}{READ}")),
+            publish: Script::new(&format!("{PRELUDE}{PUBLISH}")),
+            read: Script::new(&format!("{PRELUDE}{READ}")),
         })
     }
 
