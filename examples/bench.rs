@@ -51,7 +51,7 @@ use axum::body::Body;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bench_remote::procs::{ChildGuard, vm_rss_kib};
+use bench_remote::procs::{ChildGuard, child_runtime, vm_rss_kib};
 use bench_sse::{
     CHANNEL_CAPACITY, ReceiverStream, SSE_VARIANTS, Variant, Wire, concat, event_bytes,
     expected_body, live_events, live_scratch, live_sse, live_sse_id, sse_json, sse_json_id,
@@ -476,15 +476,7 @@ fn serve_idle(variant: &str) -> BoxResult<()> {
 /// A server child: serves `app` on `127.0.0.1` on a runtime of [`SERVER_WORKERS`] workers,
 /// prints `port <n>` once it listens, and exits when its stdin closes.
 fn serve_child(app: Router) -> BoxResult<()> {
-    // The parent closes our stdin (or dies): time to go.
-    std::thread::spawn(|| {
-        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-        std::process::exit(0);
-    });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(SERVER_WORKERS)
-        .enable_all()
-        .build()?;
+    let rt = child_runtime(SERVER_WORKERS)?;
     rt.block_on(async {
         // `TcpListener::bind` listens with a backlog of 128; a burst of connections overflows
         // it and each dropped SYN costs its client a one-second retransmit.

@@ -19,6 +19,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::net::TcpSocket;
+
+use super::procs::child_runtime;
 use tokio::sync::broadcast;
 use tokio_stream::Stream;
 use tokio_stream::StreamExt as _;
@@ -69,15 +71,7 @@ impl Publisher {
 }
 
 pub fn serve(variant: &str, port: u16, redis_url: Option<&str>) -> BoxResult<()> {
-    // The parent closes our stdin (or dies): time to go.
-    std::thread::spawn(|| {
-        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-        std::process::exit(0);
-    });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(SERVER_WORKERS)
-        .enable_all()
-        .build()?;
+    let rt = child_runtime(SERVER_WORKERS)?;
     rt.block_on(async {
         let (publisher, events) = match variant {
             "baseline" => {

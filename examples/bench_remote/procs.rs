@@ -16,6 +16,19 @@ pub type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 // ---------------------------------------------------------------------------------------------
 // Processes
 
+/// The runtime of a server child, with `workers` workers. The child exits when its parent
+/// closes its stdin (or dies).
+pub fn child_runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        std::process::exit(0);
+    });
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+}
+
 /// A child with its stdout read line by line on a thread; killed however the run ends. Its
 /// stdin is a pipe: the children of these benchmarks exit when it closes.
 pub struct ChildGuard {

@@ -206,7 +206,8 @@ async fn bounded_by_age(kind: Kind) {
     let age = Duration::from_millis(400);
     let e = engine(kind, HubConfig::default().history_age(age));
     let ids = publish_n(&e.hub, "t", 0..2).await;
-    // Age is wall-clock time on both engines (Redis keeps its own clock), so this one waits.
+    // The in-process engine ages on tokio's clock, paused in its table: no real wait. Redis
+    // ages on its own clock, so the Redis row really waits.
     tokio::time::sleep(age + Duration::from_millis(200)).await;
     publish_n(&e.hub, "t", 2..3).await;
     let mut s = e.hub.subscribe("t", Since::After(ids[0])).await.unwrap();
@@ -348,7 +349,8 @@ async fn run_table(kind: Kind) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// Under paused time: ageing and timeouts cost no real time.
+#[tokio::test(start_paused = true)]
 async fn semantics_in_process() {
     run_table(Kind::Memory).await;
 }
@@ -544,10 +546,38 @@ impl FeedController {
         last: live_runtime::sse::LastEventId<EventId>,
         live: live_runtime::Live,
     ) -> live_runtime::Result {
-        let feed = self.hub.subscribe("feed", last).await?;
+        let feed = self.hub.subscribe("feed", last).await;
         live.sse(live_runtime::sse::SseOptions::new().retry(Duration::from_millis(250)))
             .forward(feed)
             .await
+    }
+}
+
+impl FeedController {
+    fn unreachable() -> FeedController {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        FeedController {
+            hub: Hub::redis(&format!("redis://127.0.0.1:{port}"), HubConfig::default()).unwrap(),
+        }
+    }
+}
+
+/// Deferred commit (Rails' way), then `?` on a subscription Redis cannot give.
+pub struct DeferredController {
+    hub: Hub,
+}
+
+#[live_runtime::live_controller]
+impl DeferredController {
+    /// `GET /deferred/events`
+    pub async fn events(&self, live: live_runtime::Live) -> live_runtime::Result {
+        let sse = live.sse(live_runtime::sse::SseOptions::new().commit_on_first_write());
+        let feed = self.hub.subscribe("feed", Since::Now).await?;
+        sse.forward(feed).await
     }
 }
 
@@ -687,12 +717,12 @@ async fn sse_bridge_keeps_alive() {
 
 /// A topic forgotten (its history aged out) and published to again must not hide what the
 /// client missed with it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn memory_recreated_topic_is_a_gap() {
     let hub = Hub::memory(HubConfig::default().history_age(Duration::from_millis(50)));
     let a = hub.publish("t", "a").await.unwrap();
     hub.publish("t", "b").await.unwrap(); // the client never saw `b`
-    // Wall-clock ageing and the once-a-second sweep: this one waits.
+    // Ageing and the once-a-second sweep, on tokio's paused clock.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     hub.publish("other", "x").await.unwrap(); // the sweep forgets "t"
     hub.publish("t", "c").await.unwrap(); // "t" again
@@ -701,17 +731,20 @@ async fn memory_recreated_topic_is_a_gap() {
     assert_eq!(next_data(&mut s).await, "c");
 }
 
-/// Redis forgot the topic altogether (its stream and meta expired): a resume from before is
-/// a gap, not a silent skip.
+/// Redis forgot the topic altogether (its stream and meta hash gone, as when a quiet topic's
+/// keys expire): a resume from before is a gap, not a silent skip.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_forgotten_topic_is_a_gap() {
     let redis = RedisServer::start();
-    let config = HubConfig::default().history_age(Duration::from_secs(1));
-    let hub = Hub::redis(&redis.url(), config).unwrap();
+    let hub = Hub::redis(&redis.url(), HubConfig::default()).unwrap();
     let a = hub.publish("t", "a").await.unwrap();
     hub.publish("t", "b").await.unwrap();
-    // Redis's own clock expires the keys (2 × age for the meta hash): this one waits.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // What the keys' expiry does, without waiting for Redis's clock.
+    assert!(
+        redis
+            .command("DEL live:topic:t live:meta:t")
+            .starts_with(":2")
+    );
     hub.publish("t", "c").await.unwrap();
     let mut s = hub.subscribe("t", Since::After(a)).await.unwrap();
     assert!(matches!(next(&mut s).await, Delivery::Gap(_)));
@@ -796,4 +829,24 @@ async fn redis_racing_first_subscribers_miss_nothing() {
             }
         }
     }
+}
+
+/// Redis unreachable before an SSE response's first event: an empty stream that ends, so an
+/// `EventSource` retries, never a 503 that would stop it for good: whether `forward` is given
+/// the failed subscription, or the action returns the error with `?` before it committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_unavailable_ends_the_stream_for_a_retry() {
+    use live_runtime::routing::Controller;
+    let server = support::Server::start(FeedController::unreachable().into_router()).await;
+    let response = get_events(&server, None).await;
+    assert_eq!(response.status(), 200);
+    let body = support::within(response.text()).await.unwrap();
+    assert_eq!(body, "retry: 250\nevent: unavailable\ndata: {}\n\n");
+
+    let hub = FeedController::unreachable().hub;
+    let server = support::Server::start(DeferredController { hub }.into_router()).await;
+    let response = server.get("/deferred/events").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    assert_eq!(support::within(response.text()).await.unwrap(), "");
 }

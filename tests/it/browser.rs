@@ -132,6 +132,24 @@ async fn start_stocks(port: u16) -> Process {
     process
 }
 
+/// Writes the page's screenshot next to the test binary, and to `docs/<name>` (the README's)
+/// with `UPDATE_SCREENSHOT=1`.
+pub(super) async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    let target = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(name);
+    std::fs::write(&target, &png).unwrap();
+    if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join(name), &png).unwrap();
+    }
+}
+
 /// chromedriver, on a port of its own.
 pub(super) async fn chromedriver() -> (Process, u16) {
     for tool in [CHROMIUM, CHROMEDRIVER] {
@@ -253,18 +271,6 @@ async fn browser_stocks_page_shows_prices_and_survives_a_server_restart() {
     assert_eq!(ids, expected, "a gap or a duplicate across the restart");
     assert_eq!(state(&client).await, "open");
 
-    let png = client.screenshot().await.expect("a screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-    let target = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("stocks.png");
-    std::fs::write(&target, &png).unwrap();
-    if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-        std::fs::create_dir_all(&docs).unwrap();
-        std::fs::write(docs.join("stocks.png"), &png).unwrap();
-    }
+    screenshot(&client, "stocks.png").await;
     client.close().await.unwrap();
 }

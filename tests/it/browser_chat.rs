@@ -9,7 +9,7 @@
 //! `UPDATE_SCREENSHOT=1` also writes page A's screenshot to `docs/chat.png` (the README's).
 
 use super::browser::{
-    CHROMIUM, Process, accepts, chromedriver, example_binary, free_port, wait_until,
+    CHROMIUM, Process, accepts, chromedriver, example_binary, free_port, screenshot, wait_until,
 };
 use crate::redis_server;
 
@@ -210,19 +210,7 @@ async fn browser_chat_two_pages_on_two_nodes() {
     assert_same_on_both(&a, &b, &[from_a, from_b, meanwhile, reply]).await;
     assert_eq!(state(&a).await, "open");
 
-    let png = a.screenshot().await.expect("a screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-    let target = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("chat.png");
-    std::fs::write(&target, &png).unwrap();
-    if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-        std::fs::create_dir_all(&docs).unwrap();
-        std::fs::write(docs.join("chat.png"), &png).unwrap();
-    }
+    screenshot(&a, "chat.png").await;
     a.close().await.unwrap();
     b.close().await.unwrap();
 }

@@ -3,9 +3,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::broadcast;
+// tokio's clock: the history's age follows `tokio::time::pause` in tests.
+use tokio::time::Instant;
 
 use super::event::BroadcastEvent;
 use super::id::{EventId, new_epoch};
