@@ -4,12 +4,12 @@ use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::parse::{Parse, ParseStream, Parser};
-use syn::{Attribute, Ident, LitBool, LitInt, LitStr, Path, Token};
+use syn::{Attribute, Ident, LitBool, LitInt, LitStr, Path, Token, Type};
 
 use crate::errors::Errors;
 use crate::routes;
 
-const CONTROLLER_KEYS: &str = "`path`, `exclude_locals`, `buffer`, `write_timeout_ms`, `coalesce_bytes`, `html_error_snippet`, `cancel_on_disconnect`";
+const CONTROLLER_KEYS: &str = "`path`, `state`, `exclude_locals`, `buffer`, `write_timeout_ms`, `coalesce_bytes`, `html_error_snippet`, `cancel_on_disconnect`";
 
 /// `buffer = N` or `buffer = unbounded`.
 pub(crate) enum BufferArg {
@@ -21,6 +21,8 @@ pub(crate) enum BufferArg {
 #[derive(Default)]
 pub(crate) struct ControllerArgs {
     pub(crate) path: Option<LitStr>,
+    /// The axum state the actions' extractors read: `state = AppState`.
+    pub(crate) state: Option<Type>,
     pub(crate) exclude_locals: Vec<Path>,
     pub(crate) buffer: Option<BufferArg>,
     /// `Some(None)` for `write_timeout_ms = none`.
@@ -78,6 +80,10 @@ impl ControllerArgs {
             "path" => {
                 once(&self.path, meta, "path")?;
                 self.path = Some(value(meta, "a path string: `path = \"/api/stocks\"`")?);
+            }
+            "state" => {
+                once(&self.state, meta, "state")?;
+                self.state = Some(value(meta, "the app's state type: `state = AppState`")?);
             }
             "exclude_locals" => {
                 if !self.exclude_locals.is_empty() {

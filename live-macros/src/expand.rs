@@ -32,11 +32,14 @@ pub(crate) fn live_controller(attr: TokenStream, item: TokenStream) -> TokenStre
     };
     let base = args.path.as_ref().map(syn::LitStr::value);
     let controller = model::read(&mut item, base, &mut errors);
+    if let (Some(controller), None) = (&controller, &args.state) {
+        model::check_state_arguments(controller, &mut errors);
+    }
     allow_rails_names(&mut item);
     let generated = match &controller {
         Some(controller) if errors.is_empty() => generate(controller, &args),
         // Keep the trait impl, so code using the controller does not add errors of its own.
-        Some(controller) => fallback(controller),
+        Some(controller) => fallback(controller, &args),
         None => TokenStream::new(),
     };
     let errors = errors.to_compile_errors();
@@ -73,14 +76,24 @@ fn item_span(item: &syn::Item) -> Span {
     }
 }
 
-fn fallback(controller: &Controller) -> TokenStream {
+/// The state type of the router: the `state = ...` argument, or `()`.
+fn state_type(args: &ControllerArgs) -> TokenStream {
+    match &args.state {
+        Some(state) => quote!(#state),
+        None => quote!(()),
+    }
+}
+
+fn fallback(controller: &Controller, args: &ControllerArgs) -> TokenStream {
     let private = paths::private();
     let axum = paths::axum();
     let self_ty = &controller.self_ty;
+    let state = state_type(args);
     quote! {
         impl #private::Controller for #self_ty {
+            type State = #state;
             const ROUTES: &'static [#private::Route] = &[];
-            fn into_router(self) -> #axum::Router {
+            fn into_router(self) -> #axum::Router<#state> {
                 ::core::unreachable!("the controller did not compile")
             }
         }
@@ -102,9 +115,10 @@ fn generate(controller: &Controller, args: &ControllerArgs) -> TokenStream {
         })
     });
 
+    let state = state_type(args);
     let handlers = controller.actions.iter().map(|action| {
         let binding = handler_ident(action);
-        let handler = handler(action);
+        let handler = handler(action, &state);
         quote!(let #binding = #handler;)
     });
 
@@ -128,9 +142,10 @@ fn generate(controller: &Controller, args: &ControllerArgs) -> TokenStream {
     let config = config(args);
     quote! {
         impl #private::Controller for #self_ty {
+            type State = #state;
             const ROUTES: &'static [#private::Route] = &[#(#route_entries),*];
 
-            fn into_router(self) -> #axum::Router {
+            fn into_router(self) -> #axum::Router<#state> {
                 static __LIVE_CONFIG: #private::LazyLock<#private::LiveConfig> =
                     #private::LazyLock::new(|| #config);
                 let __controller = #private::Arc::new(self);
@@ -185,10 +200,11 @@ fn config(args: &ControllerArgs) -> TokenStream {
     quote!(#private::LiveConfig::new() #(#settings)*)
 }
 
-/// The axum handler of one action: a closure over the shared controller taking the whole
-/// request, so each extractor is called through a runtime trait spanned at the user's type:
-/// a type that is not an extractor fails there, with the runtime's message, and nowhere else.
-fn handler(action: &Action) -> TokenStream {
+/// The axum handler of one action: a closure over the shared controller taking the state and
+/// the whole request, so each extractor is called through a runtime trait spanned at the
+/// user's type: a type that is not an extractor fails there, with the runtime's message, and
+/// nowhere else.
+fn handler(action: &Action, state: &TokenStream) -> TokenStream {
     let private = paths::private();
     let axum = paths::axum();
     let ident = &action.ident;
@@ -203,12 +219,15 @@ fn handler(action: &Action) -> TokenStream {
         let var = format_ident!("__arg{}", i);
         let call = if n + 1 == extracted.len() {
             quote_spanned!(ty.span()=>
-                <#ty as #private::LastArgument<_>>::extract(
-                    #axum::extract::Request::from_parts(__parts, __body)
+                <#ty as #private::LastArgument<_, #state>>::extract(
+                    #axum::extract::Request::from_parts(__parts, __body),
+                    &__state,
                 ).await
             )
         } else {
-            quote_spanned!(ty.span()=> <#ty as #private::PartsArgument>::extract(&mut __parts).await)
+            quote_spanned!(ty.span()=>
+                <#ty as #private::PartsArgument<#state>>::extract(&mut __parts, &__state).await
+            )
         };
         extract.push(quote! {
             let #var = match #call {
@@ -283,7 +302,8 @@ fn handler(action: &Action) -> TokenStream {
 
     quote! {{
         let __controller = #private::Arc::clone(&__controller);
-        move |__request: #axum::extract::Request| async move {
+        move |#axum::extract::State(__state): #axum::extract::State<#state>,
+              __request: #axum::extract::Request| async move {
             #split
             #run
         }

@@ -382,6 +382,32 @@ fn called_in(item: &ItemImpl, name: &Ident) -> bool {
     })
 }
 
+/// In a controller without `state = ...`, an argument written `State<T>` cannot extract:
+/// say what to add, at the argument, instead of a trait error about state `()`.
+pub(crate) fn check_state_arguments(controller: &Controller, errors: &mut Errors) {
+    for ty in controller.actions.iter().flat_map(|action| &action.args) {
+        let Type::Path(path) = ty else { continue };
+        let Some(last) = path.path.segments.last() else {
+            continue;
+        };
+        let PathArguments::AngleBracketed(args) = &last.arguments else {
+            continue;
+        };
+        let Some(GenericArgument::Type(inner)) = args.args.first() else {
+            continue;
+        };
+        if last.ident == "State" {
+            errors.at(
+                ty,
+                format!(
+                    "`State` needs the controller's state: `#[live_controller(state = {})]`, then merge `into_router()` into the app's `Router<{0}>`",
+                    inner.to_token_stream().to_string().replace(' ', "")
+                ),
+            );
+        }
+    }
+}
+
 /// `Live` or a path ending in `Live`, without generics.
 fn is_live(ty: &Type) -> bool {
     matches!(ty, Type::Path(path) if path.qself.is_none()

@@ -118,6 +118,7 @@ impl Error {
         Self::of(ErrorKind::InvalidEvent).with_source(source)
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))] // only Redis can be unreachable
     pub(crate) fn unavailable(source: impl Into<BoxError>) -> Self {
         Self::of(ErrorKind::Unavailable)
             .with_status(StatusCode::SERVICE_UNAVAILABLE)

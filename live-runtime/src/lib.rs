@@ -158,8 +158,8 @@ pub mod test_client;
 /// Each `pub async fn` taking `&self` is an action; every other method is left alone (Rails:
 /// private methods are not actions). The impl block is emitted as written, plus an impl of
 /// [`Controller`](routing::Controller): `ROUTES`, the route table as data, and
-/// `into_router(self) -> axum::Router`, which shares the controller between requests as
-/// `Arc<Self>`.
+/// `into_router(self)`, an `axum::Router` (of the controller's `state`, see below) which shares
+/// the controller between requests as `Arc<Self>`.
 ///
 /// # Routes
 ///
@@ -192,9 +192,73 @@ pub mod test_client;
 /// [`task_local!`]) and returns `()` or [`Result`]. Without it, it is an ordinary action and
 /// returns any `IntoResponse`.
 ///
+/// # Shared state
+///
+/// Three ways, from the simplest:
+///
+/// - **Fields of the controller**: what only this controller uses (a hub, a store, a client).
+///   The controller is built once and shared, so fields are read through `&self`; keep what
+///   changes behind a `Mutex` or atomics.
+/// - **axum state**: what the whole app shares, and what extractors read (an authentication
+///   extractor that looks up users in a store). Name the state type with
+///   `#[live_controller(state = AppState)]`: actions then take `State<AppState>`, `State<T>`
+///   for any `T: FromRef<AppState>`, and any extractor implemented for that state, in
+///   ordinary and live actions alike. `into_router()` is then a `Router<AppState>`, merged
+///   into the app's router, which provides the state once with `with_state`. A controller
+///   without state merges into such an app through
+///   [`into_router_for::<AppState>()`](routing::Controller::into_router_for).
+/// - **`Extension`**: a value a layer adds per request (`axum::Extension<T>` as an argument),
+///   for apps that already pass things that way.
+///
+/// ```
+/// use axum::extract::{FromRef, State};
+/// use axum::{Extension, Router};
+/// use live_runtime::prelude::*;
+///
+/// #[derive(Clone)]
+/// pub struct AppState {
+///     pub motd: Motd,
+/// }
+///
+/// #[derive(Clone)]
+/// pub struct Motd(pub &'static str);
+///
+/// impl FromRef<AppState> for Motd {
+///     fn from_ref(state: &AppState) -> Motd {
+///         state.motd.clone()
+///     }
+/// }
+///
+/// pub struct NewsController {
+///     pub headline: String,                              // a field of the controller
+/// }
+///
+/// #[live_controller(state = AppState)]
+/// impl NewsController {
+///     pub async fn index(&self, State(Motd(motd)): State<Motd>) -> String {
+///         format!("{} / {motd}", self.headline)             // a field and a part of the state
+///     }
+///
+///     pub async fn stream(
+///         &self,
+///         State(app): State<AppState>,                      // the whole state
+///         Extension(region): Extension<&'static str>,       // added by a layer
+///         live: Live,
+///     ) -> live_runtime::Result {
+///         live.stream().write(format!("{} in {region}", app.motd.0)).await?;
+///         Ok(())
+///     }
+/// }
+///
+/// let app: Router = Router::new()
+///     .merge(NewsController { headline: "live 0.1".into() }.into_router())
+///     .layer(Extension("eu-west"))
+///     .with_state(AppState { motd: Motd("hello") });
+/// ```
+///
 /// # Controller settings
 ///
-/// `#[live_controller(path = "/api/stocks", buffer = 32, write_timeout_ms = 5000,
+/// `#[live_controller(path = "/api/stocks", state = AppState, buffer = 32, write_timeout_ms = 5000,
 /// coalesce_bytes = 65536, html_error_snippet, cancel_on_disconnect,
 /// exclude_locals(TENANT, DB_STACK))]`, each
 /// optional, falling back to the global [`LiveConfig`]:
@@ -202,6 +266,7 @@ pub mod test_client;
 /// | argument | meaning |
 /// |---|---|
 /// | `path = "/p"` | the base path |
+/// | `state = AppState` | the axum state the actions' extractors read; `into_router()` is a `Router<AppState>` |
 /// | `buffer = N` or `buffer = unbounded` | chunks a stream may queue ([`config::Buffer`]) |
 /// | `write_timeout_ms = N` or `= none` | how long a write may wait for a stalled client |
 /// | `coalesce_bytes = N` | the most bytes sent as one frame when the writer is ahead |
@@ -258,6 +323,8 @@ pub mod test_client;
 ///   `&self`; keep mutable state behind a `Mutex` or atomics.
 /// - **an argument that is not an extractor**, **a body extractor not last**, **two body
 ///   extractors**: the error is at the argument's type and says which rule it breaks.
+/// - **`State<T>` without `state = ...`**, or **a `State<T>` the controller's state cannot
+///   give** (no `T: FromRef<AppState>`): the error is at the argument and names the state.
 /// - **two `Live` arguments**: there is one response.
 /// - **a borrowed argument** (`&str`, `Cow<'a, str>`): the action runs in a `'static` task.
 /// - **an action future that is not `Send`** (an `Rc` held across an `.await`): the error is at

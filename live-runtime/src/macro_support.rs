@@ -11,14 +11,16 @@ use http::request::Parts;
 
 use crate::locals::LocalKey;
 
-/// Every argument of an action but the last extracts from the request's head.
+/// Every argument of an action but the last extracts from the request's head, given the
+/// controller's state `S` (`()` unless `#[live_controller(state = ...)]`).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be an argument of an action here: it is not an extractor of the request head",
-    label = "not `FromRequestParts`",
-    note = "every argument but the last must implement axum's `FromRequestParts` (`Path`, `Query`, `HeaderMap`, ...)",
-    note = "an extractor that reads the body (`Json`, `Form`, `String`, `Bytes`, `Request`) must be the last argument, and there can be only one"
+    message = "`{Self}` cannot be an argument of an action here: it is not an extractor of the request head for state `{S}`",
+    label = "not `FromRequestParts<{S}>`",
+    note = "every argument but the last must implement axum's `FromRequestParts` for the controller's state (`Path`, `Query`, `HeaderMap`, ...)",
+    note = "an extractor that reads the body (`Json`, `Form`, `String`, `Bytes`, `Request`) must be the last argument, and there can be only one",
+    note = "an extractor of application state (`State<T>`, or one built on `FromRef`) needs the controller's state, `#[live_controller(state = AppState)]`, and `T: FromRef<AppState>`"
 )]
-pub trait PartsArgument: Sized {
+pub trait PartsArgument<S>: Sized {
     /// Extracts the argument, or the response that rejects the request.
     ///
     /// A boxed future, not `impl Future`, for two reasons. rustc resolves an `impl Future` of
@@ -28,17 +30,17 @@ pub trait PartsArgument: Sized {
     /// only through rustc seeing into that `impl Future`, which fails for an extractor whose
     /// type has a higher-ranked lifetime (`Extension<Arc<dyn Fn(&str) + Send + Sync>>`):
     /// "implementation of `Send` is not general enough", at the macro (rust-lang/rust#110338).
-    fn extract(parts: &mut Parts) -> BoxFuture<'_, Result<Self, Response>>;
+    fn extract<'a>(parts: &'a mut Parts, state: &'a S) -> BoxFuture<'a, Result<Self, Response>>;
 }
 
 // `do_not_recommend` on the three blanket impls: the error then names this trait with its
 // own message, instead of axum's trait followed by a list of axum's impls, which quotes
 // registry sources and changes with every axum release.
 #[diagnostic::do_not_recommend]
-impl<T: FromRequestParts<()>> PartsArgument for T {
-    fn extract(parts: &mut Parts) -> BoxFuture<'_, Result<Self, Response>> {
+impl<S: Send + Sync, T: FromRequestParts<S>> PartsArgument<S> for T {
+    fn extract<'a>(parts: &'a mut Parts, state: &'a S) -> BoxFuture<'a, Result<Self, Response>> {
         Box::pin(async move {
-            T::from_request_parts(parts, &())
+            T::from_request_parts(parts, state)
                 .await
                 .map_err(IntoResponse::into_response)
         })
@@ -47,21 +49,22 @@ impl<T: FromRequestParts<()>> PartsArgument for T {
 
 /// The last argument of an action may also read the body.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be an argument of an action: it is not an axum extractor",
-    label = "not `FromRequest` or `FromRequestParts`",
-    note = "action arguments are axum extractors (`Path`, `Query`, `Json`, ...) and at most one `Live`"
+    message = "`{Self}` cannot be an argument of an action: it is not an axum extractor for state `{S}`",
+    label = "not `FromRequest<{S}>` or `FromRequestParts<{S}>`",
+    note = "action arguments are axum extractors (`Path`, `Query`, `Json`, ...) and at most one `Live`",
+    note = "an extractor of application state (`State<T>`, or one built on `FromRef`) needs the controller's state, `#[live_controller(state = AppState)]`, and `T: FromRef<AppState>`"
 )]
-pub trait LastArgument<M>: Sized {
+pub trait LastArgument<M, S>: Sized {
     /// Extracts the argument, or the response that rejects the request. Boxed for the reasons
     /// given at [`PartsArgument::extract`].
-    fn extract(request: Request) -> BoxFuture<'static, Result<Self, Response>>;
+    fn extract(request: Request, state: &S) -> BoxFuture<'_, Result<Self, Response>>;
 }
 
 #[diagnostic::do_not_recommend]
-impl<M: 'static, T: FromRequest<(), M> + 'static> LastArgument<M> for T {
-    fn extract(request: Request) -> BoxFuture<'static, Result<Self, Response>> {
+impl<M, S: Send + Sync, T: FromRequest<S, M>> LastArgument<M, S> for T {
+    fn extract(request: Request, state: &S) -> BoxFuture<'_, Result<Self, Response>> {
         Box::pin(async move {
-            T::from_request(request, &())
+            T::from_request(request, state)
                 .await
                 .map_err(IntoResponse::into_response)
         })

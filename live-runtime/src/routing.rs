@@ -16,13 +16,32 @@ pub struct Route {
 }
 
 /// A type `#[live_controller]` was applied to: its routes, and the router serving them.
+///
+/// A controller without `state = ...` gives a `Router` (state `()`): serve it, or merge it
+/// into an app whose router has state with [`into_router_for`](Controller::into_router_for).
+/// One with `#[live_controller(state = AppState)]` gives a `Router<AppState>`: merge it into
+/// the app's router, which provides the state with `with_state` as usual in axum.
 pub trait Controller: Sized + Send + Sync + 'static {
+    /// The axum state its actions' extractors read: `()`, or the `state = ...` argument.
+    type State: Clone + Send + Sync + 'static;
+
     /// Every route of the controller, in the order of its actions.
     const ROUTES: &'static [Route];
 
     /// The controller's actions as an axum router; the controller is shared by them all
     /// (`Arc<Self>`, each action borrows `&self`).
-    fn into_router(self) -> axum::Router;
+    fn into_router(self) -> axum::Router<Self::State>;
+
+    /// The router of a controller without state, typed for an app router of state `S`, so
+    /// `app.merge(controller.into_router_for::<AppState>())` compiles.
+    fn into_router_for<S>(self) -> axum::Router<S>
+    where
+        Self: Controller<State = ()>,
+        S: Clone + Send + Sync + 'static,
+    {
+        // The router needs no state, so providing `()` turns it into a router of any state.
+        self.into_router().with_state(())
+    }
 }
 
 /// A printable route table of one or more controllers, like `rails routes`:

@@ -27,5 +27,6 @@ mod rails_parity;
 mod send_stream;
 mod shutdown;
 mod sse;
+mod state;
 mod stream;
 mod test_client;
