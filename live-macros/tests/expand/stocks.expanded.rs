@@ -28,6 +28,7 @@ impl StocksController {
     }
 }
 impl ::live_runtime::__private::Controller for StocksController {
+    type State = ();
     const ROUTES: &'static [::live_runtime::__private::Route] = &[
         ::live_runtime::__private::Route {
             method: "GET",
@@ -60,7 +61,7 @@ impl ::live_runtime::__private::Controller for StocksController {
             action: "prices",
         },
     ];
-    fn into_router(self) -> ::live_runtime::__private::axum::Router {
+    fn into_router(self) -> ::live_runtime::__private::axum::Router<()> {
         static __LIVE_CONFIG: ::live_runtime::__private::LazyLock<
             ::live_runtime::__private::LiveConfig,
         > = ::live_runtime::__private::LazyLock::new(|| {
@@ -76,7 +77,12 @@ impl ::live_runtime::__private::Controller for StocksController {
         let __controller = ::live_runtime::__private::Arc::new(self);
         let __live_index = {
             let __controller = ::live_runtime::__private::Arc::clone(&__controller);
-            move |__request: ::live_runtime::__private::axum::extract::Request| async move {
+            move |
+                ::live_runtime::__private::axum::extract::State(
+                    __state,
+                ): ::live_runtime::__private::axum::extract::State<()>,
+                __request: ::live_runtime::__private::axum::extract::Request|
+            async move {
                 let _ = __request;
                 let __output = {
                     let __action = __controller.index();
@@ -87,18 +93,25 @@ impl ::live_runtime::__private::Controller for StocksController {
         };
         let __live_show = {
             let __controller = ::live_runtime::__private::Arc::clone(&__controller);
-            move |__request: ::live_runtime::__private::axum::extract::Request| async move {
+            move |
+                ::live_runtime::__private::axum::extract::State(
+                    __state,
+                ): ::live_runtime::__private::axum::extract::State<()>,
+                __request: ::live_runtime::__private::axum::extract::Request|
+            async move {
                 let (__parts, __body) = __request.into_parts();
                 let __live_request = ::live_runtime::__private::live_request(&__parts);
                 let __arg0 = match <Path<
                     u32,
                 > as ::live_runtime::__private::LastArgument<
                     _,
+                    (),
                 >>::extract(
                         ::live_runtime::__private::axum::extract::Request::from_parts(
                             __parts,
                             __body,
                         ),
+                        &__state,
                     )
                     .await
                 {
@@ -116,12 +129,19 @@ impl ::live_runtime::__private::Controller for StocksController {
         };
         let __live_update = {
             let __controller = ::live_runtime::__private::Arc::clone(&__controller);
-            move |__request: ::live_runtime::__private::axum::extract::Request| async move {
+            move |
+                ::live_runtime::__private::axum::extract::State(
+                    __state,
+                ): ::live_runtime::__private::axum::extract::State<()>,
+                __request: ::live_runtime::__private::axum::extract::Request|
+            async move {
                 let (mut __parts, __body) = __request.into_parts();
                 let __live_request = ::live_runtime::__private::live_request(&__parts);
                 let __arg0 = match <Path<
                     u32,
-                > as ::live_runtime::__private::PartsArgument>::extract(&mut __parts)
+                > as ::live_runtime::__private::PartsArgument<
+                    (),
+                >>::extract(&mut __parts, &__state)
                     .await
                 {
                     ::core::result::Result::Ok(value) => value,
@@ -131,11 +151,13 @@ impl ::live_runtime::__private::Controller for StocksController {
                     Update,
                 > as ::live_runtime::__private::LastArgument<
                     _,
+                    (),
                 >>::extract(
                         ::live_runtime::__private::axum::extract::Request::from_parts(
                             __parts,
                             __body,
                         ),
+                        &__state,
                     )
                     .await
                 {
@@ -154,16 +176,23 @@ impl ::live_runtime::__private::Controller for StocksController {
         };
         let __live_prices = {
             let __controller = ::live_runtime::__private::Arc::clone(&__controller);
-            move |__request: ::live_runtime::__private::axum::extract::Request| async move {
+            move |
+                ::live_runtime::__private::axum::extract::State(
+                    __state,
+                ): ::live_runtime::__private::axum::extract::State<()>,
+                __request: ::live_runtime::__private::axum::extract::Request|
+            async move {
                 let (__parts, __body) = __request.into_parts();
                 let __live_request = ::live_runtime::__private::live_request(&__parts);
                 let __arg0 = match <HeaderMap as ::live_runtime::__private::LastArgument<
                     _,
+                    (),
                 >>::extract(
                         ::live_runtime::__private::axum::extract::Request::from_parts(
                             __parts,
                             __body,
                         ),
+                        &__state,
                     )
                     .await
                 {
