@@ -37,7 +37,15 @@ pub struct TestController {
     pub latch: Arc<Semaphore>,
 }
 
-#[live_controller(buffer = 10, write_timeout_ms = none, exclude_locals(CONNECTED_TO_STACK))]
+// Rails' ways where live's default differs: the `/500.html` script and a clean end after an
+// error once committed.
+#[live_controller(
+    buffer = 10,
+    write_timeout_ms = none,
+    html_error_snippet,
+    clean_end_on_error,
+    exclude_locals(CONNECTED_TO_STACK)
+)]
 impl TestController {
     /// `SSETestController#basic_sse`: a string verbatim, then an object as JSON.
     pub async fn basic_sse(&self, mut live: Live) -> live_runtime::Result {

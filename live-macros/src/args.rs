@@ -4,12 +4,20 @@ use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::parse::{Parse, ParseStream, Parser};
+use syn::spanned::Spanned;
 use syn::{Attribute, Ident, LitBool, LitInt, LitStr, Path, Token, Type};
 
 use crate::errors::Errors;
 use crate::routes;
 
-const CONTROLLER_KEYS: &str = "`path`, `state`, `exclude_locals`, `buffer`, `write_timeout_ms`, `coalesce_bytes`, `html_error_snippet`, `cancel_on_disconnect`";
+const CONTROLLER_KEYS: &str = "`path`, `state`, `exclude_locals`, `buffer`, `write_timeout_ms`, `coalesce_bytes`, `html_error_snippet`, `clean_end_on_error`, `cancel_on_disconnect`";
+
+/// The settings that are on when named bare; each is the `LiveConfig` method of its name.
+const FLAGS: [&str; 3] = [
+    "html_error_snippet",
+    "clean_end_on_error",
+    "cancel_on_disconnect",
+];
 
 /// `buffer = N` or `buffer = unbounded`.
 pub(crate) enum BufferArg {
@@ -28,8 +36,8 @@ pub(crate) struct ControllerArgs {
     /// `Some(None)` for `write_timeout_ms = none`.
     pub(crate) write_timeout_ms: Option<Option<LitInt>>,
     pub(crate) coalesce_bytes: Option<LitInt>,
-    pub(crate) html_error_snippet: Option<LitBool>,
-    pub(crate) cancel_on_disconnect: Option<LitBool>,
+    /// The flags given, by name (one of [`FLAGS`]), in the order written.
+    pub(crate) flags: Vec<(Ident, LitBool)>,
 }
 
 /// Rejects a key given twice, at the second one.
@@ -133,13 +141,11 @@ impl ControllerArgs {
                     .map_err(|_| takes(&lit, "coalesce_bytes", expected))?;
                 self.coalesce_bytes = Some(lit);
             }
-            "html_error_snippet" => {
-                once(&self.html_error_snippet, meta, "html_error_snippet")?;
-                self.html_error_snippet = Some(flag(meta, "html_error_snippet")?);
-            }
-            "cancel_on_disconnect" => {
-                once(&self.cancel_on_disconnect, meta, "cancel_on_disconnect")?;
-                self.cancel_on_disconnect = Some(flag(meta, "cancel_on_disconnect")?);
+            name if FLAGS.contains(&name) => {
+                let given = self.flags.iter().find(|(flag, _)| flag == name);
+                once(&given, meta, name)?;
+                let ident = Ident::new(name, meta.path.span());
+                self.flags.push((ident, flag(meta, name)?));
             }
             _ => {
                 return Err(meta.error(format!(

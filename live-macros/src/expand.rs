@@ -191,11 +191,8 @@ fn config(args: &ControllerArgs) -> TokenStream {
     if let Some(bytes) = &args.coalesce_bytes {
         settings.push(quote!(.coalesce_bytes(#bytes)));
     }
-    if let Some(on) = &args.html_error_snippet {
-        settings.push(quote!(.html_error_snippet(#on)));
-    }
-    if let Some(on) = &args.cancel_on_disconnect {
-        settings.push(quote!(.cancel_on_disconnect(#on)));
+    for (name, on) in &args.flags {
+        settings.push(quote!(.#name(#on)));
     }
     quote!(#private::LiveConfig::new() #(#settings)*)
 }

@@ -232,6 +232,10 @@ fn finish(shared: &Shared, result: Result, html_snippet: bool) {
         }
         log_after_commit(&error);
         shared.write_tail(tail);
+        if !error.is_disconnect() && !shared.settings.clean_end_on_error {
+            shared.fail();
+            return;
+        }
     }
     shared.close();
 }

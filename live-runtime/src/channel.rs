@@ -57,6 +57,9 @@ struct State {
     /// Why the stream was aborted (a write timeout, a length mismatch): the body then ends
     /// with an error, so hyper aborts the connection instead of ending it as complete.
     aborted: Option<ErrorKind>,
+    /// The action failed after commit: once the queue is drained (the `on_error` tail), the
+    /// body ends with an error, so the client sees an incomplete response, not a whole one.
+    failed: bool,
     /// The declared length of a download and the bytes written so far.
     length: Option<(u64, u64)>,
     writer_waiting: bool,
@@ -98,6 +101,7 @@ impl Shared {
                 disconnected: false,
                 shutting_down: false,
                 aborted: None,
+                failed: false,
                 length: None,
                 writer_waiting: false,
                 reader: None,
@@ -312,6 +316,13 @@ impl Shared {
         wake_reader(state);
     }
 
+    /// Ends the stream of an action that failed after commit: what is queued goes out, then
+    /// the body ends with an error instead of cleanly.
+    pub(crate) fn fail(&self) {
+        self.lock().failed = true;
+        self.close();
+    }
+
     pub(crate) fn mark_dropped(&self) {
         self.dropped.store(true, Ordering::Relaxed);
     }
@@ -486,6 +497,8 @@ pub(crate) struct LiveBody {
     /// The source handed over by the action, taken out of the shared state at the first poll
     /// after the hand-over, so it is polled without the lock.
     source: Option<Source>,
+    /// The action failed: the body yielded once to let the tail out, and now fails.
+    tail_flushed: bool,
     _open: Counted,
 }
 
@@ -495,6 +508,7 @@ impl LiveBody {
             shared,
             keep_alive: None,
             source: None,
+            tail_flushed: false,
             _open: Counted::new(&stats::OPEN_STREAMS),
         }
     }
@@ -570,6 +584,15 @@ impl Body for LiveBody {
             this.source = Some(source);
         }
         if state.closed && this.source.is_none() {
+            if state.failed {
+                // hyper drops what it has buffered when a body fails: one pending poll first
+                // lets it flush the `on_error` tail (the socket permitting).
+                if !std::mem::replace(&mut this.tail_flushed, true) {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                return Poll::Ready(Some(Err("live action failed after commit".into())));
+            }
             return Poll::Ready(None);
         }
         match &mut state.reader {
@@ -608,7 +631,7 @@ impl Body for LiveBody {
         let state = self.shared.lock();
         let done = state.shutting_down
             || (state.closed && state.source.is_none() && self.source.is_none());
-        done && state.queue.is_empty() && state.aborted.is_none()
+        done && state.queue.is_empty() && state.aborted.is_none() && !state.failed
     }
 
     fn size_hint(&self) -> SizeHint {

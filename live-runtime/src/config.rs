@@ -48,6 +48,7 @@ pub struct LiveConfig {
     write_timeout: Option<Option<Duration>>,
     coalesce_bytes: Option<usize>,
     html_error_snippet: Option<bool>,
+    clean_end_on_error: Option<bool>,
     cancel_on_disconnect: Option<bool>,
     excluded: Vec<LocalKeyId>,
 }
@@ -63,6 +64,7 @@ impl LiveConfig {
             write_timeout: None,
             coalesce_bytes: None,
             html_error_snippet: None,
+            clean_end_on_error: None,
             cancel_on_disconnect: None,
             excluded: Vec::new(),
         }
@@ -98,6 +100,21 @@ impl LiveConfig {
     #[must_use]
     pub fn html_error_snippet(mut self, on: bool) -> Self {
         self.html_error_snippet = Some(on);
+        self
+    }
+
+    /// After an error once the response is committed (and the `on_error` tail), end the
+    /// response as complete, as Rails does. Default: off: the response is cut instead
+    /// (HTTP/1.1: no final chunk and the connection closed; HTTP/2: the stream reset), so that
+    /// every client (`curl` exits non-zero, a browser's download fails), proxy and tower layer
+    /// sees the failure instead of a truncated body that looks whole: the body fails with
+    /// "live action failed after commit" (`TraceLayer` reports it to `on_failure` under a
+    /// classifier that waits for the end of the body; its default HTTP classifier judges by
+    /// status alone). What the `on_error` tail wrote is flushed first when the connection can
+    /// take it. A disconnect or a server shutdown always ends cleanly.
+    #[must_use]
+    pub fn clean_end_on_error(mut self, on: bool) -> Self {
+        self.clean_end_on_error = Some(on);
         self
     }
 
@@ -152,6 +169,10 @@ impl LiveConfig {
                 .html_error_snippet
                 .or(global.html_error_snippet)
                 .unwrap_or(false),
+            clean_end_on_error: self
+                .clean_end_on_error
+                .or(global.clean_end_on_error)
+                .unwrap_or(false),
             cancel_on_disconnect: self
                 .cancel_on_disconnect
                 .or(global.cancel_on_disconnect)
@@ -172,6 +193,7 @@ pub(crate) struct Resolved {
     pub(crate) write_timeout: Option<Duration>,
     pub(crate) coalesce_bytes: usize,
     pub(crate) html_error_snippet: bool,
+    pub(crate) clean_end_on_error: bool,
     pub(crate) cancel_on_disconnect: bool,
 }
 

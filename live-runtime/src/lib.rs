@@ -50,7 +50,7 @@
 //! | headers after commit | raise or silently lost | impossible: [`Live::stream`] consumes the handle |
 //! | defaults at commit | `no-cache`, no length, `text/html` | the same |
 //! | error before commit | 500 | the error's response (500, no internals), logged |
-//! | error after commit | `on_error`, FATAL log | [`LiveStream::on_error`] gets the error; logged with its value |
+//! | error after commit | `on_error`, FATAL log, the response ends as if complete | [`LiveStream::on_error`] gets the error; logged with its chain; the response is cut after the `on_error` tail so clients see it failed ([`LiveConfig::clean_end_on_error`] for Rails' clean end) |
 //! | client gone | noticed on a later write only | `Err(ClientDisconnected)`, [`LiveStream::disconnected`] while idle |
 //! | backpressure | 10 chunks, Puma's 10 s | [`config::Buffer`], write timeout, queued chunks sent as one frame |
 //! | HTTP/1.0 | truncated | streamed to the end, close-delimited |
@@ -259,7 +259,7 @@ pub mod test_client;
 /// # Controller settings
 ///
 /// `#[live_controller(path = "/api/stocks", state = AppState, buffer = 32, write_timeout_ms = 5000,
-/// coalesce_bytes = 65536, html_error_snippet, cancel_on_disconnect,
+/// coalesce_bytes = 65536, html_error_snippet, clean_end_on_error, cancel_on_disconnect,
 /// exclude_locals(TENANT, DB_STACK))]`, each
 /// optional, falling back to the global [`LiveConfig`]:
 ///
@@ -271,6 +271,7 @@ pub mod test_client;
 /// | `write_timeout_ms = N` or `= none` | how long a write may wait for a stalled client |
 /// | `coalesce_bytes = N` | the most bytes sent as one frame when the writer is ahead |
 /// | `html_error_snippet` (`= false` to turn off) | Rails' `/500.html` script after a late error |
+/// | `clean_end_on_error` (`= false` to turn off) | end the response as complete after a late error, as Rails ([`LiveConfig::clean_end_on_error`]); by default it is cut, so clients see the failure |
 /// | `cancel_on_disconnect` (`= false` to turn off) | drop the action when its client leaves ([`LiveConfig::cancel_on_disconnect`]) |
 /// | `exclude_locals(A, B)` | task-locals not copied into this controller's actions |
 ///

@@ -1,7 +1,8 @@
 //! Error semantics of live actions over real HTTP (docs/rails-parity.md, the E rows; `lst:N` is a
 //! line of Rails' `live_stream_test.rb`): errors and panics before commit become ordinary error
-//! responses, errors after commit go through `on_error`, are logged with their value and end the
-//! stream cleanly, and a client that leaves is not an error.
+//! responses, errors after commit go through `on_error`, are logged with their value and cut the
+//! response after the `on_error` tail (cleanly only when asked to), and a client that leaves is
+//! not an error.
 
 use crate::support;
 
@@ -15,7 +16,7 @@ use live_runtime::prelude::*;
 use tokio::sync::{Notify, oneshot};
 use tracing::Instrument;
 
-use support::{Server, client, logs, next_chunk, raw, read_until, text, within};
+use support::{Server, client, cut_text, logs, raw, read_to_close, read_until, text, within};
 
 /// Rails' `ActionView::Base.streaming_completion_on_exception`.
 const HTML_SNIPPET: &str = r#""><script>window.location = "/500.html"</script></html>"#;
@@ -181,61 +182,70 @@ async fn question_mark_on_std_error_before_commit_is_a_generic_500() {
     assert!(!body.contains("digit"), "internals leaked: {body:?}");
 }
 
-/// Rails `test_exception_handling_plain_text` (lst:652), docs/rails-parity.md E-02, E-03: after
-/// commit the client has its 200; the body is what was written (`""`) and ends with the chunked
-/// terminator, and the error is logged at ERROR with its value (Rails logs the class and message at
+/// docs/rails-parity.md E-02: after commit the client has its 200 and what was written (`""`);
+/// then the response is cut (no chunked terminator, the connection closed), so the client sees
+/// the failure; with `clean_end_on_error` it ends with the terminator, as in Rails. Either way
+/// the error is logged at ERROR with its value, on one line (Rails logs class and message at
 /// FATAL).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exception_after_commit_plain_text_ends_the_body_cleanly() {
+async fn exception_after_commit_cuts_the_body_or_ends_it_cleanly_on_request() {
     const MARKER: &str = "boom after commit e02-81ab";
+    static CUT: LiveConfig = LiveConfig::new();
+    static CLEAN: LazyLock<LiveConfig> =
+        LazyLock::new(|| LiveConfig::new().clean_end_on_error(true));
     logs();
     // The action fails only once the client has the head, so the body is chunked on the wire
     // (a body already over when hyper writes the head goes out as `content-length: 0`).
     let release = Arc::new(Notify::new());
-    let app = Router::new().route(
-        "/",
-        get({
-            let release = release.clone();
-            move |request: LiveRequest| async move {
-                request
-                    .spawn(|mut live: Live| async move {
-                        live.set_content_type("application/json")?;
-                        let mut stream = live.stream();
-                        stream.write("").await?;
-                        release.notified().await;
-                        Err::<(), _>(Error::msg(MARKER))
-                    })
-                    .await
-            }
-        }),
-    );
+    let route = |config: &'static LiveConfig| {
+        let release = release.clone();
+        get(move |request: LiveRequest| async move {
+            request
+                .with_config(config)
+                .spawn(|mut live: Live| async move {
+                    live.set_content_type("application/json")?;
+                    let mut stream = live.stream();
+                    stream.write("").await?;
+                    release.notified().await;
+                    Err::<(), _>(Error::msg(MARKER))
+                })
+                .await
+        })
+    };
+    let app = Router::new()
+        .route("/cut", route(&CUT))
+        .route("/clean", route(&CLEAN));
     let server = Server::start(app).await;
 
-    let response = server.get("/").await;
+    let response = server.get("/cut").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     assert_eq!(response.headers()[header::TRANSFER_ENCODING], "chunked");
     release.notify_one();
-    assert_eq!(
-        text(response).await,
-        "",
-        "reqwest reads to the end without error"
-    );
-
-    // On the wire: the head of a chunked body, then nothing but its terminator.
-    let mut socket = raw(server.addr, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
-    let head = read_until(&mut socket, "\r\n\r\n").await;
-    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-    assert!(
-        head.ends_with("\r\n\r\n"),
-        "body bytes before the error: {head:?}"
-    );
-    assert!(head.contains("transfer-encoding: chunked\r\n"), "{head}");
+    assert_eq!(cut_text(response).await, "", "reqwest sees the body fail");
+    let response = server.get("/clean").await;
     release.notify_one();
-    assert_eq!(read_until(&mut socket, "0\r\n\r\n").await, "0\r\n\r\n");
+    assert_eq!(text(response).await, "", "reqwest reads to the end");
+
+    // On the wire: the head of a chunked body, then the connection closes without the
+    // terminator, or (clean) nothing but the terminator.
+    for (path, expected) in [("/cut", ""), ("/clean", "0\r\n\r\n")] {
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        let mut socket = raw(server.addr, &request).await;
+        let head = read_until(&mut socket, "\r\n\r\n").await;
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(
+            head.ends_with("\r\n\r\n"),
+            "body bytes before the error: {head:?}"
+        );
+        assert!(head.contains("transfer-encoding: chunked\r\n"), "{head}");
+        release.notify_one();
+        assert_eq!(read_to_close(&mut socket).await, expected, "{path}");
+    }
 
     let lines = logs().lines_with(MARKER);
-    assert_eq!(lines.len(), 2, "one ERROR line per request: {lines:#?}");
+    assert_eq!(lines.len(), 4, "one ERROR line per request: {lines:#?}");
     assert!(
         lines
             .iter()
@@ -280,7 +290,7 @@ async fn exception_callback_when_committed_writes_the_tail() {
         "text/event-stream"
     );
     assert_eq!(
-        text(response).await,
+        cut_text(response).await,
         "data: \"500 Internal Server Error\"\n\n"
     );
     let lines = logs().lines_with(MARKER);
@@ -318,7 +328,7 @@ async fn exception_callback_receives_the_error() {
     let server = Server::start(app).await;
 
     let response = server.get("/").await;
-    let body = text(response).await;
+    let body = cut_text(response).await;
     assert_eq!(
         received(seen_rx).await,
         (ErrorKind::Action, StatusCode::INTERNAL_SERVER_ERROR)
@@ -354,7 +364,7 @@ async fn failing_on_error_logs_both_errors_and_terminates() {
 
     let response = server.get("/").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(text(response).await, "");
+    assert_eq!(cut_text(response).await, "");
 
     let errors: Vec<String> = logs()
         .lines_with(CASE)
@@ -389,7 +399,7 @@ async fn panicking_on_error_still_terminates_the_stream() {
 
     let response = server.get("/").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(text(response).await, "a");
+    assert_eq!(cut_text(response).await, "a");
 
     let panic = logs().lines_with(PANIC);
     assert!(
@@ -466,13 +476,9 @@ async fn panic_after_commit_ends_the_stream_and_reaches_on_error() {
     );
     let server = Server::start(app).await;
 
-    let mut response = server.get("/").await;
+    let response = server.get("/").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let mut body = Vec::new();
-    while let Some(chunk) = next_chunk(&mut response).await {
-        body.extend_from_slice(&chunk);
-    }
-    assert_eq!(body, b"a");
+    assert_eq!(cut_text(response).await, "a");
 
     let (kind, message) = received(seen_rx).await;
     assert_eq!(kind, ErrorKind::Panic);
@@ -515,15 +521,15 @@ async fn html_error_snippet_is_opt_in_and_for_html_clients() {
     };
 
     // reqwest sends `Accept: */*`: not an HTML client.
-    let body = text(server.get("/opted-in").await).await;
+    let body = cut_text(server.get("/opted-in").await).await;
     assert_eq!(body, "<html><body>", "no snippet without Accept: text/html");
 
-    let body = text(get_html("/default").await.unwrap()).await;
+    let body = cut_text(get_html("/default").await.unwrap()).await;
     assert_eq!(body, "<html><body>", "no snippet unless opted in");
 
     let response = get_html("/opted-in").await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let body = text(response).await;
+    let body = cut_text(response).await;
     assert!(body.ends_with(HTML_SNIPPET), "{body:?}");
     assert_eq!(body, format!("<html><body>{HTML_SNIPPET}"));
 }
@@ -675,4 +681,67 @@ async fn ordinary_action_errors_are_logged() {
         lines.iter().any(|l| is_error_line(l)),
         "the io error was not logged at ERROR: {lines:#?}"
     );
+}
+
+/// A failure after commit reaches tower layers: the body fails, so `TraceLayer`'s `on_failure`
+/// runs under a classifier that watches the end of streams (axum's default HTTP classifier
+/// judges by the status alone), where a clean end would have looked like a success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failure_after_commit_reaches_trace_layer() {
+    use tower_http::classify::{ClassifiedResponse, ClassifyEos, ClassifyResponse};
+    use tower_http::classify::{SharedClassifier, StatusInRangeAsFailures};
+    use tower_http::trace::TraceLayer;
+
+    /// A server error or a body that fails is a failure.
+    #[derive(Clone)]
+    struct UntilTheEnd;
+    impl ClassifyResponse for UntilTheEnd {
+        type FailureClass = String;
+        type ClassifyEos = Self;
+        fn classify_response<B>(
+            self,
+            response: &http::Response<B>,
+        ) -> ClassifiedResponse<String, Self> {
+            match StatusInRangeAsFailures::new(500..=599).classify_response(response) {
+                ClassifiedResponse::Ready(Err(status)) => {
+                    ClassifiedResponse::Ready(Err(status.to_string()))
+                }
+                _ => ClassifiedResponse::RequiresEos(self),
+            }
+        }
+        fn classify_error<E: std::fmt::Display + 'static>(self, error: &E) -> String {
+            error.to_string()
+        }
+    }
+    impl ClassifyEos for UntilTheEnd {
+        type FailureClass = String;
+        fn classify_eos(self, _: Option<&http::HeaderMap>) -> std::result::Result<(), String> {
+            Ok(())
+        }
+        fn classify_error<E: std::fmt::Display + 'static>(self, error: &E) -> String {
+            error.to_string()
+        }
+    }
+
+    async fn handler(request: LiveRequest) -> Response {
+        request
+            .spawn(|live: Live| async move {
+                let mut stream = live.stream();
+                stream.write("row 1\n").await?;
+                Err::<(), _>(Error::msg("row 2 failed"))
+            })
+            .await
+    }
+    let (failed, failed_rx) = report::<String>();
+    let app = Router::new().route("/", get(handler)).layer(
+        TraceLayer::new(SharedClassifier::new(UntilTheEnd))
+            .on_failure(move |class: String, _latency, _span: &tracing::Span| failed.send(class)),
+    );
+    let server = Server::start(app).await;
+
+    let response = server.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(cut_text(response).await, "row 1\n");
+    let class = received(failed_rx).await;
+    assert!(class.contains("failed after commit"), "{class}");
 }

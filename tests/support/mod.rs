@@ -71,6 +71,22 @@ pub async fn text(response: reqwest::Response) -> String {
     within(response.text()).await.expect("body failed")
 }
 
+/// The body of a response that the server cut (an action that failed after commit): what
+/// arrived before the cut. Fails the test if the body ended as complete.
+pub async fn cut_text(mut response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    loop {
+        match within(response.chunk()).await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => panic!(
+                "the body ended as complete after {:?}",
+                String::from_utf8_lossy(&body)
+            ),
+            Err(_) => return String::from_utf8(body).expect("UTF-8 body"),
+        }
+    }
+}
+
 /// Opens a raw connection and sends `request` as is.
 pub async fn raw(addr: SocketAddr, request: &str) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();

@@ -1,6 +1,6 @@
 // Test: every controller setting: `buffer = N` and `buffer = unbounded`, `write_timeout_ms = N`
-// and `= none`, `coalesce_bytes = N` (0 too), `html_error_snippet` and `cancel_on_disconnect`
-// bare and `= false`, and
+// and `= none`, `coalesce_bytes = N` (0 too), `html_error_snippet`, `clean_end_on_error` and
+// `cancel_on_disconnect` bare and `= false`, and
 // `exclude_locals(...)` with keys declared by `live_runtime::task_local!`, local or by path.
 use live_runtime::prelude::*;
 
@@ -23,6 +23,7 @@ pub struct TunedController;
     write_timeout_ms = 5000,
     coalesce_bytes = 65536,
     html_error_snippet,
+    clean_end_on_error,
     cancel_on_disconnect,
     exclude_locals(TENANT, REQUEST_ID, db::STACK)
 )]
@@ -40,6 +41,7 @@ pub struct UnboundedController;
     write_timeout_ms = none,
     coalesce_bytes = 0,
     html_error_snippet = false,
+    clean_end_on_error = false,
     cancel_on_disconnect = false,
     exclude_locals(TENANT)
 )]
