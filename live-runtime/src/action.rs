@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::channel::{LiveBody, Polling, Shared};
 use crate::config::LiveConfig;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::head::Committed;
 use crate::locals::Context;
 use crate::response::{Live, RequestInfo};
@@ -28,12 +28,14 @@ use crate::stats::{self, Counted};
 /// `docs/rails-parity.md`, E-02).
 const HTML_ERROR_SNIPPET: &str = r#""><script>window.location = "/500.html"</script></html>"#;
 
-/// What a live action may return: `()` or `Result<(), E>` for any `E` that converts into
-/// [`Error`].
+/// What a live action may return: `()`, or `Result<(), E>` for any error type that converts
+/// into a boxed error: [`Error`] (so `live_runtime::Result`), `anyhow::Error`, `eyre::Report`,
+/// `Box<dyn std::error::Error + Send + Sync>` or any `std::error::Error + Send + Sync`. An
+/// [`Error`] inside any of them keeps its kind and response (see [`Error::new`]).
 #[diagnostic::on_unimplemented(
-    message = "a live action must return `()` or `live_runtime::Result`, not `{Self}`",
+    message = "a live action must return `()` or a `Result<(), E>`, not `{Self}`",
     label = "not a live action's return type",
-    note = "any error type that implements `std::error::Error + Send + Sync` converts with `?`"
+    note = "`E` is any error that converts into `Box<dyn std::error::Error + Send + Sync>`: `live_runtime::Error`, `anyhow::Error`, `eyre::Report`, or your own error type"
 )]
 pub trait ActionOutput: Send {
     /// The outcome as the runtime's result.
@@ -46,9 +48,9 @@ impl ActionOutput for () {
     }
 }
 
-impl<E: Into<Error> + Send> ActionOutput for std::result::Result<(), E> {
+impl<E: Into<BoxError> + Send> ActionOutput for std::result::Result<(), E> {
     fn into_result(self) -> Result {
-        self.map_err(Into::into)
+        self.map_err(Error::new)
     }
 }
 
@@ -204,6 +206,7 @@ fn finish(shared: &Shared, result: Result, html_snippet: bool) {
     if let Some(error) = unavailable {
         if shared.commit_pending_event_stream() {
             // A 503 would make an `EventSource` give up for good; a clean end makes it retry.
+            let error = error.chain();
             tracing::warn!(%error, "live: unavailable before the first event; the SSE stream ends for the client to retry");
             shared.close();
             return;
@@ -222,11 +225,13 @@ fn finish(shared: &Shared, result: Result, html_snippet: bool) {
             match std::panic::catch_unwind(AssertUnwindSafe(|| on_error(&error, &mut tail))) {
                 Ok(Ok(())) => {}
                 Ok(Err(callback_error)) => {
-                    tracing::error!(error = %callback_error, "live: on_error callback failed");
+                    let error = callback_error.chain();
+                    tracing::error!(%error, "live: on_error callback failed");
                 }
                 Err(panic) => {
                     let callback_error = Error::panic(&*panic);
-                    tracing::error!(error = %callback_error, "live: on_error callback panicked");
+                    let error = callback_error.chain();
+                    tracing::error!(%error, "live: on_error callback panicked");
                 }
             }
         }
@@ -246,10 +251,12 @@ fn log_before_commit(error: Error) -> Response {
 }
 
 fn log_after_commit(error: &Error) {
-    if error.is_disconnect() {
+    let disconnect = error.is_disconnect();
+    // One line, with the error's chain: no Debug dump, no backtrace.
+    let error = error.chain();
+    if disconnect {
         tracing::debug!(%error, "live: connection going away, stream ended");
     } else {
-        // One line, with the error's chain (its Display): no Debug dump, no backtrace.
         tracing::error!(%error, "live: action failed after commit, stream ended");
     }
 }

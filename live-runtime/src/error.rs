@@ -2,6 +2,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
@@ -57,16 +58,22 @@ pub enum ErrorKind {
     Action,
 }
 
-/// The error of a live action.
+/// The error of a live action and of the stream it writes to.
 ///
-/// Any `std::error::Error + Send + Sync` converts into it with `?`, and becomes a `500` with a
-/// generic body if it happens before the response is committed; the error's text is logged,
-/// never sent. To choose the response, build the error with [`Error::status`] or attach one with
-/// [`Error::with_response`].
+/// It is a `std::error::Error + Send + Sync + 'static`, so it goes into `anyhow::Error`,
+/// `eyre::Report` or a `Box<dyn Error + Send + Sync>` with `?`, and a live action may return
+/// any of those (or `Result<(), YourError>`) instead of [`Result`]: an error of this type inside
+/// one keeps its kind and response. Before the response is committed an error answers with a
+/// generic `500` (its text is logged, never sent), unless it was built with [`Error::status`]
+/// or carries a response ([`Error::with_response`]).
 ///
-/// Like `anyhow::Error`, this type does not implement `std::error::Error` itself, which is what
-/// lets every error type convert into it. It is one pointer wide, so a `Result` of the write
-/// path stays small.
+/// Into this type, `?` converts the common errors of a web action (I/O, JSON, HTTP, UTF-8,
+/// number parsing, a joined task, a boxed error), `anyhow::Error` and `eyre::Report` (cargo
+/// features `anyhow` and `eyre`); any other error goes through [`Error::new`]:
+/// `.map_err(Error::new)?`. A blanket conversion from every error type is impossible for a
+/// type that is itself an error (it would convert into itself twice).
+///
+/// One pointer wide, so a `Result` of the write path stays small.
 pub struct Error(Box<Inner>);
 
 struct Inner {
@@ -74,7 +81,9 @@ struct Inner {
     message: Option<Box<str>>,
     source: Option<BoxError>,
     status: StatusCode,
-    response: Option<Response>,
+    /// Behind a mutex only so the error is `Sync`, as error types are expected to be (a body
+    /// is `Send` only); it is taken once, when the error answers.
+    response: Mutex<Option<Response>>,
 }
 
 impl Error {
@@ -84,7 +93,7 @@ impl Error {
             message: None,
             source: None,
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            response: None,
+            response: Mutex::new(None),
         }))
     }
 
@@ -149,9 +158,29 @@ impl Error {
         error
     }
 
-    /// Wraps any error; the response, if it comes before commit, is a generic `500`.
+    /// Wraps any error; the response, if it comes before commit, is a generic `500`. An error
+    /// of this type, boxed or inside an `anyhow::Error`/`eyre::Report`, comes back as it was
+    /// (kind, status and response), so nothing is lost on the way through another error type.
     pub fn new(error: impl Into<BoxError>) -> Self {
-        Self::of(ErrorKind::Action).with_source(error)
+        let error = match error.into().downcast::<Error>() {
+            Ok(error) => return *error,
+            Err(other) => other,
+        };
+        // Wrapped deeper (an `anyhow` context around a disconnect, say): keep what it says.
+        let inner = chain(&*error)
+            .find_map(|cause| cause.downcast_ref::<Error>())
+            .map(|inner| (inner.kind(), inner.status_code(), inner.take_response()));
+        let mut wrapped = Self::of(ErrorKind::Action).with_source(error);
+        if let Some((kind, status, response)) = inner {
+            wrapped.0.kind = kind;
+            wrapped.0.status = status;
+            *wrapped
+                .0
+                .response
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner) = response;
+        }
+        wrapped
     }
 
     /// An error with a message only; the response, if it comes before commit, is a generic `500`.
@@ -175,7 +204,7 @@ impl Error {
         self
     }
 
-    /// Attaches the cause, kept for logs and for [`source`](Self::source); never sent.
+    /// Attaches the cause, kept for logs and for [`source`](StdError::source); never sent.
     #[must_use]
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.0.source = Some(source.into());
@@ -187,8 +216,20 @@ impl Error {
     pub fn with_response(mut self, response: impl IntoResponse) -> Self {
         let response = response.into_response();
         self.0.status = response.status();
-        self.0.response = Some(response);
+        *self
+            .0
+            .response
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = Some(response);
         self
+    }
+
+    fn take_response(&self) -> Option<Response> {
+        self.0
+            .response
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// What went wrong.
@@ -213,19 +254,97 @@ impl Error {
         self.0.status
     }
 
-    /// The wrapped error, if any.
-    pub fn source(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
-        self.0.source.as_deref()
-    }
-
     /// Downcasts the wrapped error.
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
         self.0.source.as_deref()?.downcast_ref()
     }
+
+    /// Only wraps another error: then this error is that error, for display and causes.
+    fn is_transparent(&self) -> bool {
+        self.0.kind == ErrorKind::Action && self.0.message.is_none() && self.0.source.is_some()
+    }
+
+    /// The error and its causes on one line, `outer: cause: root`, as logs show it.
+    pub(crate) fn chain(&self) -> impl fmt::Display + '_ {
+        Chain(self)
+    }
 }
 
-impl<E: StdError + Send + Sync + 'static> From<E> for Error {
-    fn from(error: E) -> Self {
+/// An error followed by its causes.
+struct Chain<'a>(&'a (dyn StdError + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut errors = chain(self.0);
+        if let Some(first) = errors.next() {
+            write!(f, "{first}")?;
+        }
+        errors.try_for_each(|cause| write!(f, ": {cause}"))
+    }
+}
+
+/// `error`, then each of its causes.
+fn chain<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |&error| error.source())
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        let source = self.0.source.as_deref()?;
+        if self.is_transparent() {
+            source.source()
+        } else {
+            Some(source)
+        }
+    }
+}
+
+impl From<BoxError> for Error {
+    fn from(error: BoxError) -> Self {
+        Error::new(error)
+    }
+}
+
+/// `?` on the errors a web action commonly meets.
+macro_rules! from_errors {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for Error {
+            fn from(error: $error) -> Self {
+                Error::new(error)
+            }
+        }
+    )*};
+}
+
+from_errors!(
+    std::io::Error,
+    fmt::Error,
+    std::str::Utf8Error,
+    std::string::FromUtf8Error,
+    std::num::ParseIntError,
+    std::num::ParseFloatError,
+    serde_json::Error,
+    http::Error,
+    header::InvalidHeaderValue,
+    header::InvalidHeaderName,
+    header::ToStrError,
+    axum::Error,
+    tokio::task::JoinError,
+    tokio::time::error::Elapsed,
+);
+
+#[cfg(feature = "anyhow")]
+impl From<anyhow::Error> for Error {
+    fn from(error: anyhow::Error) -> Self {
+        Error::new(error)
+    }
+}
+
+#[cfg(feature = "eyre")]
+impl From<eyre::Report> for Error {
+    fn from(error: eyre::Report) -> Self {
         Error::new(error)
     }
 }
@@ -247,24 +366,16 @@ impl fmt::Display for Error {
             ErrorKind::InvalidTopic => "invalid broadcast topic",
             ErrorKind::Action => "",
         };
-        let mut sep = "";
-        if !what.is_empty() {
-            f.write_str(what)?;
-            sep = ": ";
-        }
+        f.write_str(what)?;
         if let Some(message) = &this.message {
+            let sep = if what.is_empty() { "" } else { ": " };
             write!(f, "{sep}{message}")?;
-            sep = ": ";
         }
-        if let Some(source) = &this.source {
-            write!(f, "{sep}{source}")?;
-            let mut cause = source.source();
-            while let Some(inner) = cause {
-                write!(f, ": {inner}")?;
-                cause = inner.source();
-            }
-        } else if what.is_empty() && this.message.is_none() {
-            write!(f, "{}", this.status)?;
+        // Only this error's own words: its causes are `source()`'s (see `chain`).
+        match &this.source {
+            Some(source) if self.is_transparent() => write!(f, "{source}")?,
+            _ if what.is_empty() && this.message.is_none() => write!(f, "{}", this.status)?,
+            _ => {}
         }
         Ok(())
     }
@@ -278,6 +389,7 @@ impl fmt::Debug for Error {
             .field("status", &this.status)
             .field("message", &this.message)
             .field("source", &this.source)
+            .field("response", &this.response.lock().is_ok_and(|r| r.is_some()))
             .finish_non_exhaustive()
     }
 }
@@ -297,21 +409,22 @@ impl Error {
     /// Logs an error that answers the request (nothing was committed before it).
     pub(crate) fn log_unanswered(&self) {
         let status = self.status_code();
+        let error = self.chain();
         if self.is_disconnect() {
-            tracing::debug!(error = %self, "live: connection going away before commit");
+            tracing::debug!(%error, "live: connection going away before commit");
         } else if status.is_server_error() {
-            tracing::error!(error = %self, %status, "live: action failed before commit");
+            tracing::error!(%error, %status, "live: action failed before commit");
         } else {
-            tracing::info!(error = %self, %status, "live: action answered with an error");
+            tracing::info!(%error, %status, "live: action answered with an error");
         }
     }
 
     /// The response, without logging.
     pub(crate) fn response(self) -> Response {
-        let this = *self.0;
-        if let Some(response) = this.response {
+        if let Some(response) = self.take_response() {
             return response;
         }
+        let this = *self.0;
         let reason = this.status.canonical_reason().unwrap_or("Error");
         (
             this.status,
@@ -346,6 +459,54 @@ mod tests {
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let response = Error::status(StatusCode::BAD_REQUEST).into_response();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn an_error_like_any_other() {
+        fn is_error<E: StdError + Send + Sync + 'static>() {}
+        is_error::<Error>();
+        let error = Error::invalid_header(std::io::Error::other("bad byte"));
+        assert_eq!(error.to_string(), "invalid header");
+        assert_eq!(StdError::source(&error).unwrap().to_string(), "bad byte");
+        assert_eq!(error.chain().to_string(), "invalid header: bad byte");
+        // Wrappers only (`io::Error` is one too): no cause is shown twice.
+        let inner = std::io::Error::other("disk on fire");
+        let outer = std::io::Error::other(Error::new(inner));
+        let error = Error::new(outer);
+        assert_eq!(error.chain().to_string(), "disk on fire");
+        let wrapped = Error::new(std::io::Error::other("alone"));
+        assert!(StdError::source(&wrapped).is_none());
+        assert_eq!(wrapped.chain().to_string(), "alone");
+    }
+
+    #[test]
+    fn comes_back_whole_through_other_error_types() {
+        let original = Error::msg("no such stock").with_response((StatusCode::NOT_FOUND, "gone"));
+        let boxed: BoxError = original.into();
+        let back = Error::new(boxed);
+        assert_eq!(back.status_code(), StatusCode::NOT_FOUND);
+        assert!(back.take_response().is_some(), "the response survives");
+
+        let through_anyhow = anyhow_like(Error::client_disconnected());
+        assert_eq!(through_anyhow.kind(), ErrorKind::ClientDisconnected);
+        assert!(through_anyhow.is_disconnect());
+    }
+
+    /// What `anyhow` does with an error given context: a wrapper whose cause is the error.
+    fn anyhow_like(error: Error) -> Error {
+        #[derive(Debug)]
+        struct Context(Error);
+        impl fmt::Display for Context {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("while streaming")
+            }
+        }
+        impl StdError for Context {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        Error::new(Context(error))
     }
 
     #[test]

@@ -87,6 +87,15 @@
 //! `Action` (the action failed), `ShuttingDown` (the app's [`Shutdown`] began: a normal end,
 //! a `503` before commit).
 //!
+//! A live action returns `live_runtime::Result`, or the error type the app already uses:
+//! `anyhow::Result<()>`, `eyre::Result<()>`, `Result<(), YourError>` or a boxed error. `?`
+//! works both ways: [`Error`] is a `std::error::Error + Send + Sync`, and inside another error
+//! type it keeps its kind and status (a `404` built with [`Error::status`] still answers `404`
+//! from an `anyhow::Result` action). With the `anyhow` and `eyre` features, `?` also turns
+//! those errors into [`Error`]. Before commit an error answers with its status; after commit
+//! the response is cut (see [`LiveConfig::clean_end_on_error`]). Both are logged on one line
+//! with the error's chain of causes.
+//!
 //! ## Disconnects
 //!
 //! hyper drops a response body when it learns that the connection is closed; live turns that

@@ -19,6 +19,7 @@ mod chat;
 mod conformance;
 mod controller;
 mod disconnect;
+mod error_types;
 mod errors;
 mod examples;
 mod hello;
