@@ -8,6 +8,8 @@ use cookie::Cookie;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{StatusCode, response::Parts};
 
+use crate::compression::LiveStreamed;
+
 /// The media type of Server-Sent Events.
 pub(crate) const EVENT_STREAM: &str = "text/event-stream";
 
@@ -68,20 +70,13 @@ impl Head {
                     HeaderValue::from_static("text/html; charset=utf-8"),
                 );
             }
-            // Compression layers (tower-http's among them) hold a stream's bytes back until
-            // their encoder's buffer fills, which breaks streaming (tower-http#292). They all
-            // leave an already-encoded response alone, so a live stream says it is: as is.
-            if !headers.contains_key(header::CONTENT_ENCODING) {
-                headers.insert(
-                    header::CONTENT_ENCODING,
-                    HeaderValue::from_static("identity"),
-                );
-            }
         }
         self.write_cookies();
         let (mut parts, ()) = Response::new(()).into_parts();
         parts.status = self.status;
         parts.headers = self.headers;
+        // So a compression layer can leave the stream alone (see `crate::compression`).
+        parts.extensions.insert(LiveStreamed);
         parts
     }
 

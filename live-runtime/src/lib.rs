@@ -110,6 +110,7 @@
 mod action;
 pub mod broadcast;
 mod channel;
+pub mod compression;
 pub mod config;
 mod error;
 mod head;

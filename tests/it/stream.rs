@@ -454,8 +454,10 @@ async fn http_1_0_streams_completely() {
 }
 
 /// docs/rails-parity.md, pain point 3 (Rack::ETag, L-40), and
-/// `test_response_buffer_do_not_respond_to_to_ary`: with tower-http's compression layer installed,
-/// a raw stream and an SSE stream still deliver their first chunk before the action finishes.
+/// `test_response_buffer_do_not_respond_to_to_ary`: with tower-http's compression layer installed
+/// as `live_runtime::compression` says, a raw stream and an SSE stream still deliver their first
+/// chunk before the action finishes, uncompressed, and without a `Content-Encoding` (RFC 9110:
+/// `identity` is not one to send).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compression_layer_does_not_buffer() {
     for content_type in ["text/plain", "text/event-stream"] {
@@ -475,9 +477,7 @@ async fn compression_layer_does_not_buffer() {
                     .await
             }
         };
-        let app = Router::new()
-            .route("/t", get(handler))
-            .layer(tower_http::compression::CompressionLayer::new());
+        let app = Router::new().route("/t", get(handler)).layer(compression());
         let server = Server::start(app).await;
         let mut response = within(
             support::client()
@@ -487,33 +487,53 @@ async fn compression_layer_does_not_buffer() {
         )
         .await
         .unwrap();
-        assert_ne!(header(&response, "content-encoding"), Some("gzip"));
+        assert_eq!(header(&response, "content-encoding"), None);
         assert_eq!(next_chunk(&mut response).await.unwrap(), "data: first\n\n");
         release.send(()).unwrap();
         assert_eq!(next_chunk(&mut response).await.unwrap(), "data: second\n\n");
     }
 }
 
-/// Ordinary axum responses under the same compression layer are still compressed: live
-/// opts its streams out, nothing else.
+/// The compression layer as `live_runtime::compression` sets it up.
+fn compression()
+-> tower_http::compression::CompressionLayer<impl tower_http::compression::predicate::Predicate> {
+    use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+    tower_http::compression::CompressionLayer::new()
+        .compress_when(DefaultPredicate::new().and(live_runtime::compression::not_live_stream))
+}
+
+/// Ordinary axum responses and whole responses of live actions under the same compression
+/// layer are still compressed: live opts its streams out, nothing else.
 #[tokio::test]
 async fn compression_still_applies_to_ordinary_responses() {
     async fn page() -> Response {
         axum::response::IntoResponse::into_response("x".repeat(4096))
     }
+    async fn live_page(request: LiveRequest) -> Response {
+        request
+            .spawn(|live: Live| async move { live.html("x".repeat(4096)) })
+            .await
+    }
     let app = Router::new()
         .route("/page", get(page))
-        .layer(tower_http::compression::CompressionLayer::new());
+        .route("/live_page", get(live_page))
+        .layer(compression());
     let server = Server::start(app).await;
-    let response = within(
-        support::client()
-            .get(server.url("/page"))
-            .header("accept-encoding", "gzip")
-            .send(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(header(&response, "content-encoding"), Some("gzip"));
+    for path in ["/page", "/live_page"] {
+        let response = within(
+            support::client()
+                .get(server.url(path))
+                .header("accept-encoding", "gzip")
+                .send(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            header(&response, "content-encoding"),
+            Some("gzip"),
+            "{path}"
+        );
+    }
 }
 
 /// Coalescing (docs/rails-parity.md, B-01, surpassed): when the writer is ahead of the client, the

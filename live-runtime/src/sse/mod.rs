@@ -59,9 +59,9 @@
 //! buffer the response, and `Cache-Control: no-cache, no-transform`, which tells proxies not
 //! to compress or rewrite it. nginx talks HTTP/1.0 to its upstream unless told
 //! `proxy_http_version 1.1;`; live streams HTTP/1.0 to the end anyway (close-delimited), but
-//! then every event costs a new upstream connection, so set it. Compression layers in the app
-//! (tower-http's `CompressionLayer`) leave live streams alone: they would hold events back
-//! until their buffer fills.
+//! then every event costs a new upstream connection, so set it. tower-http's `CompressionLayer`
+//! leaves `text/event-stream` alone by default; for other compression layers and for raw live
+//! streams, see [`compression`](crate::compression).
 //!
 //! # Latency of bursts
 //!
