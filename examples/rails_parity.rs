@@ -150,13 +150,12 @@ impl TestController {
         .await
     }
 
-    /// `send_stream_with_options`: inline, typed as JSON.
+    /// `send_stream_with_options`: inline, typed as JSON; the body is Rails' test's literal
+    /// string (a Ruby hash's text, not JSON), byte for byte.
     pub async fn send_stream_with_options(&self, live: Live) -> live_runtime::Result {
         let download = Download::new("export").inline().extension("json");
         live.send_stream(download, |mut stream| async move {
-            stream
-                .write(json!({ "name": "David", "age": 41 }).to_string())
-                .await?;
+            stream.write(r#"{ name: "David", age: 41 }"#).await?;
             Ok(())
         })
         .await

@@ -51,10 +51,8 @@ impl Head {
     /// The head of a streamed response, with Rails' commit-time defaults
     /// (docs/rails-parity.md, L-08, L-09).
     pub(crate) fn into_stream_parts(mut self) -> Parts {
+        no_cache_unless_set(&mut self.headers);
         let headers = &mut self.headers;
-        if !headers.contains_key(header::CACHE_CONTROL) {
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        }
         // A stream's length is unknown unless declared (and then checked); a length set as a
         // plain header would truncate or hang it (docs/rails-parity.md, L-08).
         headers.remove(header::CONTENT_LENGTH);
@@ -88,11 +86,20 @@ impl Head {
                 .entry(header::CONTENT_TYPE)
                 .or_insert(HeaderValue::from_static(content_type));
         }
+        no_cache_unless_set(&mut self.headers);
         self.write_cookies();
         let mut response = Response::new(body);
         *response.status_mut() = self.status;
         *response.headers_mut() = self.headers;
         response
+    }
+}
+
+/// Rails' default for every response of a live controller, streamed or rendered: a client
+/// revalidates before reusing it (docs/rails-parity.md, L-08).
+pub(crate) fn no_cache_unless_set(headers: &mut HeaderMap) {
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
 }
 

@@ -203,6 +203,7 @@ impl Live {
                 }
             }
         }
+        crate::head::no_cache_unless_set(headers);
         self.shared.commit_full(response)
     }
 

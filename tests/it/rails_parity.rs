@@ -100,7 +100,7 @@ async fn send_stream_golden_headers() {
         header(&response, "content-disposition"),
         Some("inline; filename=\"export\"; filename*=UTF-8''export")
     );
-    assert_eq!(text(response).await, r#"{"age":41,"name":"David"}"#);
+    assert_eq!(text(response).await, r#"{ name: "David", age: 41 }"#);
 
     for action in [
         "send_stream_with_inferred_content_type",
