@@ -62,6 +62,15 @@ impl FeedController {
         Ok(())
     }
 
+    /// One event whose id is not ASCII, and whose data is the id the client sent back.
+    pub async fn unicode_id(&self, last: LastEventId, live: Live) -> live_runtime::Result {
+        // A short retry: a browser reconnects soon after the stream ends.
+        let mut sse = live.sse(SseOptions::new().retry(Duration::from_millis(50)));
+        let back = last.into_inner().unwrap_or_else(|| "none".into());
+        sse.write_with(back, Event::id(UNICODE_ID)).await?;
+        Ok(())
+    }
+
     /// Tells the browser to stop reconnecting.
     pub async fn done(&self, live: Live) -> live_runtime::Result {
         live.stop_reconnecting()
@@ -98,6 +107,9 @@ impl FeedController {
         Ok(())
     }
 }
+
+/// An id with accents, a non-Latin script and an emoji: UTF-8 of 2, 3 and 4 bytes a character.
+pub const UNICODE_ID: &str = "café Ωμέγα ☕ 🦀";
 
 async fn server() -> Server {
     Server::start(FeedController.into_router()).await
@@ -155,6 +167,37 @@ async fn last_event_id_resumes() {
             .await
             .starts_with("invalid Last-Event-ID header: \"four\"")
     );
+}
+
+/// An id the writer sends comes back intact: a browser sends a non-ASCII id back as UTF-8,
+/// and `LastEventId<String>` takes it (it used to answer 400, "not visible ASCII").
+#[tokio::test]
+async fn unicode_last_event_id_round_trips() {
+    let server = server().await;
+    let body = text(server.get("/feed/unicode_id").await).await;
+    let [Item::Event(first)] = &events(&body)[..] else {
+        panic!("{body:?}")
+    };
+    assert_eq!(
+        (first.id.as_deref(), first.data.as_str()),
+        (Some(UNICODE_ID), "none")
+    );
+    // Raw UTF-8 bytes in the header, as a browser sends them.
+    let echoed = http::HeaderValue::from_bytes(first.id.as_ref().unwrap().as_bytes()).unwrap();
+    let response = within(
+        support::client()
+            .get(server.url("/feed/unicode_id"))
+            .header("last-event-id", echoed)
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let body = text(response).await;
+    let [Item::Event(second)] = &events(&body)[..] else {
+        panic!("{body:?}")
+    };
+    assert_eq!(second.data, UNICODE_ID);
 }
 
 /// Keep-alive: a comment after 15 s of silence, again 15 s later; time is paused, so the
