@@ -134,8 +134,8 @@ async fn ignore_client_disconnect() {
 
 /// Rails `test_abort_terminates_a_reader_blocked_on_the_buffer`
 /// (docs/rails-parity.md, L-18, D-07, D-03): the client disconnects while the action is idle; the
-/// action notices without writing, and learns it within a bound this test prints (measured: see
-/// BENCHMARKS.md / the crate docs).
+/// action notices without writing, and learns it within 2 s (a generous bound: the measured
+/// figure is in BENCHMARKS.md; this test prints it too).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_disconnect_is_noticed_without_a_write() {
     static CONFIG: LazyLock<LiveConfig> = LazyLock::new(LiveConfig::new);
@@ -162,9 +162,11 @@ async fn idle_disconnect_is_noticed_without_a_write() {
     let closed_at = Instant::now();
     drop(socket);
     let at = within(noticed.recv()).await.unwrap();
-    eprintln!(
-        "idle disconnect noticed {:?} after the client closed",
-        at.duration_since(closed_at)
+    let latency = at.duration_since(closed_at);
+    eprintln!("idle disconnect noticed {latency:?} after the client closed");
+    assert!(
+        latency < Duration::from_secs(2),
+        "noticed after {latency:?}"
     );
     assert_eq!(next(&mut seen).await, Seen::Connected(false));
     assert_eq!(
@@ -223,7 +225,10 @@ async fn write_timeout_aborts_a_stalled_client() {
     );
     // The server aborts the connection: reading on finds an end without the final chunk.
     let mut rest = Vec::new();
-    let _ = within(socket.read_to_end(&mut rest)).await;
+    // Either way the connection ends: a close (an end of file) or a reset.
+    if let Err(error) = within(socket.read_to_end(&mut rest)).await {
+        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset, "{error}");
+    }
     assert!(
         !rest.ends_with(b"0\r\n\r\n"),
         "the stream must not look complete"
