@@ -62,6 +62,11 @@ impl FilesController {
                 }
                 .await;
                 report.send(result.as_ref().err().map(Error::kind)).unwrap();
+                if result.is_err() {
+                    // A write to the aborted download fails too.
+                    let again = stream.write("x").await;
+                    report.send(again.err().map(|e| e.kind())).unwrap();
+                }
                 result
             },
         )
@@ -192,6 +197,7 @@ async fn writing_too_much_after_a_pause_fails_and_aborts() {
         within(seen.recv()).await.unwrap(),
         Some(ErrorKind::LengthMismatch)
     );
+    assert_eq!(within(seen.recv()).await.unwrap(), Some(ErrorKind::Closed));
 }
 
 /// A slow producer that writes exactly the declared length and ends after a pause: the

@@ -71,6 +71,20 @@ impl FeedController {
         Ok(())
     }
 
+    /// The writer's own id and retry on every event, unless an event leaves them out; JSON
+    /// escaped as Rails escapes it for HTML.
+    pub async fn fields(&self, live: Live) -> live_runtime::Result {
+        let options = SseOptions::new()
+            .id("fixed")
+            .retry(Duration::from_millis(300))
+            .escape_html_in_json(true);
+        let mut sse = live.sse(options);
+        sse.write(json!({ "html": "<b>&</b>" })).await?;
+        sse.write_with("bare", Event::new().no_id().no_retry())
+            .await?;
+        Ok(())
+    }
+
     /// Tells the browser to stop reconnecting.
     pub async fn done(&self, live: Live) -> live_runtime::Result {
         live.stop_reconnecting()
@@ -198,6 +212,18 @@ async fn unicode_last_event_id_round_trips() {
         panic!("{body:?}")
     };
     assert_eq!(second.data, UNICODE_ID);
+}
+
+/// `SseOptions::id` and `retry` go on every event unless `no_id`/`no_retry` leave them out
+/// of one; `escape_html_in_json` escapes `<`, `>` and `&` in JSON strings.
+#[tokio::test]
+async fn writer_fields_and_html_escaping() {
+    let server = server().await;
+    assert_eq!(
+        text(server.get("/feed/fields").await).await,
+        "retry: 300\nid: fixed\ndata: {\"html\":\"\\u003cb\\u003e\\u0026\\u003c/b\\u003e\"}\n\n\
+         data: bare\n\n"
+    );
 }
 
 /// Keep-alive: a comment after 15 s of silence, again 15 s later; time is paused, so the
