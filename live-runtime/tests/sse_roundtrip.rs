@@ -1,6 +1,8 @@
 //! Property tests of the SSE encoder against the WHATWG parser: whatever the payload and the
 //! (valid) fields, a client gets back exactly what was sent, and no input can make a field
-//! appear that was not asked for.
+//! appear that was not asked for. Two parsers judge: the crate's own, and the
+//! `eventsource-stream` crate, written by others, so that a misreading of the spec shared by
+//! our encoder and our parser cannot pass.
 
 use std::time::Duration;
 
@@ -16,6 +18,21 @@ fn normalized(payload: &str) -> String {
 
 fn parse_all(bytes: &[u8]) -> Vec<Item> {
     EventParser::new().push(bytes)
+}
+
+/// The events the independent parser reads from `pieces`, sent one after the other.
+fn judged(pieces: &[&[u8]]) -> Vec<eventsource_stream::Event> {
+    use eventsource_stream::Eventsource;
+    use futures_util::{FutureExt, StreamExt};
+    let pieces: Vec<Result<Vec<u8>, std::convert::Infallible>> =
+        pieces.iter().map(|piece| Ok(piece.to_vec())).collect();
+    futures_util::stream::iter(pieces)
+        .eventsource()
+        .map(|event| event.expect("the independent parser accepts the stream"))
+        .collect()
+        // Its input is always ready, so the parse completes in one poll.
+        .now_or_never()
+        .expect("parsed without waiting")
 }
 
 /// A field value that is valid: no line break, no NUL.
@@ -69,6 +86,13 @@ proptest! {
         prop_assert_eq!(parsed.event.as_str(), expected_type);
         prop_assert_eq!(&parsed.id, &id);
         prop_assert_eq!(parsed.retry, retry);
+
+        let judged = judged(&[&bytes]);
+        prop_assert_eq!(judged.len(), 1, "{:?}", String::from_utf8_lossy(&bytes));
+        prop_assert_eq!(&judged[0].data, &normalized(&payload));
+        prop_assert_eq!(judged[0].event.as_str(), expected_type);
+        prop_assert_eq!(judged[0].id.as_str(), id.as_deref().unwrap_or(""));
+        prop_assert_eq!(judged[0].retry, retry.map(Duration::from_millis));
     }
 
     #[test]
@@ -77,6 +101,9 @@ proptest! {
         let items = parse_all(&bytes);
         prop_assert_eq!(items.len(), 1);
         let Item::Event(parsed) = &items[0] else { panic!() };
+        let judged = judged(&[&bytes]);
+        prop_assert_eq!(judged.len(), 1);
+        prop_assert_eq!(&judged[0].data, &parsed.data);
         let back = match &value {
             // A JSON string is a string payload: sent as text.
             serde_json::Value::String(s) => { prop_assert_eq!(&parsed.data, &normalized(s)); return Ok(()); }
@@ -132,6 +159,10 @@ proptest! {
         pieces.extend(parser.push(&stream[at..]));
         prop_assert_eq!(&pieces, &whole);
         prop_assert_eq!(whole.len(), payloads.len());
+        let judged = judged(&[&stream[..at], &stream[at..]]);
+        let data: Vec<String> = judged.into_iter().map(|event| event.data).collect();
+        let expected: Vec<String> = payloads.iter().map(|payload| normalized(payload)).collect();
+        prop_assert_eq!(data, expected);
     }
 }
 
