@@ -22,6 +22,7 @@ mod disconnect;
 mod errors;
 mod examples;
 mod hello;
+mod http2;
 mod locals;
 mod rails_parity;
 mod send_stream;

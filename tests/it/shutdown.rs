@@ -111,14 +111,14 @@ impl ShutdownController {
     }
 }
 
-struct App {
-    shutdown: Shutdown,
+pub(super) struct App {
+    pub(super) shutdown: Shutdown,
     seen: mpsc::UnboundedReceiver<Seen>,
-    latch: Arc<Notify>,
-    router: axum::Router,
+    pub(super) latch: Arc<Notify>,
+    pub(super) router: axum::Router,
 }
 
-fn app() -> App {
+pub(super) fn app() -> App {
     let (report, seen) = mpsc::unbounded_channel();
     let latch = Arc::new(Notify::new());
     let shutdown = Shutdown::new();
@@ -136,7 +136,7 @@ fn app() -> App {
 }
 
 /// Serves `router` with axum's graceful shutdown, begun by the returned sender.
-async fn serve_gracefully(
+pub(super) async fn serve_gracefully(
     router: axum::Router,
     shutdown: &Shutdown,
 ) -> (String, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
