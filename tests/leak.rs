@@ -14,9 +14,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use live_runtime::prelude::*;
-use support::{eventually, read_until};
+use support::{eventually, read_until, within};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 
 static OPEN_CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
 
@@ -101,12 +102,23 @@ async fn idler(request: LiveRequest) -> axum::response::Response {
         .await
 }
 
+/// Each silent action says when it runs; the cycles are sequential, so each signal is the
+/// action of the cycle that waits on it (a process-wide counter may have been raised by a
+/// test running beside).
+static SILENT_STARTED: Notify = Notify::const_new();
+/// Silent actions that saw their client leave before they committed.
+static KILLED_BEFORE_COMMIT: AtomicUsize = AtomicUsize::new(0);
+
 /// Never commits: waits for the client to leave before writing anything.
 async fn silent(request: LiveRequest) -> axum::response::Response {
     request
         .spawn(|live: Live| async move {
             let stream = live.stream();
+            SILENT_STARTED.notify_one();
             stream.disconnected().await;
+            if !stream.is_committed() {
+                KILLED_BEFORE_COMMIT.fetch_add(1, Ordering::SeqCst);
+            }
             Ok::<_, Error>(())
         })
         .await
@@ -122,16 +134,15 @@ async fn no_leak_after_200_connect_kill_cycles() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(CountingListener(listener), app).await.unwrap() });
 
+    let mut silent_cycles = 0;
     for cycle in 0..200 {
         let path = ["/writer", "/idler", "/silent"][cycle % 3];
         let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n");
         let mut socket = support::raw(addr, &request).await;
         if path == "/silent" {
-            // Wait until the action runs, so the kill lands before its commit.
-            eventually("the silent action started", || {
-                live_runtime::stats().live_actions > 0
-            })
-            .await;
+            // Wait until this cycle's action runs, so the kill lands before its commit.
+            within(SILENT_STARTED.notified()).await;
+            silent_cycles += 1;
         } else {
             read_until(&mut socket, "data: ").await;
         }
@@ -145,6 +156,7 @@ async fn no_leak_after_200_connect_kill_cycles() {
             && OPEN_CONNECTIONS.load(Ordering::SeqCst) == 0
     })
     .await;
+    assert_eq!(KILLED_BEFORE_COMMIT.load(Ordering::SeqCst), silent_cycles);
 }
 
 /// The same, where the process-wide counters rise while clients are connected: the test

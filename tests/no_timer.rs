@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::io::{Read, Write};
 use std::sync::LazyLock;
 
 use axum::Router;
@@ -34,21 +35,24 @@ fn full_buffer_on_a_runtime_without_timers() {
         .enable_io()
         .build()
         .unwrap();
-    let body = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, Router::new().route("/t", get(many)))
-                .await
-                .unwrap()
-        });
-        let mut socket = support::raw(addr, "GET /t HTTP/1.0\r\n\r\n").await;
-        let mut out = Vec::new();
-        tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut out)
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"));
+    let listener = listener.unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move {
+        axum::serve(listener, Router::new().route("/t", get(many)))
             .await
-            .unwrap();
-        String::from_utf8(out).unwrap()
+            .unwrap()
     });
+    // The client is a blocking socket on this thread, with a read timeout: the runtime has no
+    // timer to bound the wait, and a regression must fail here instead of hanging.
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    socket.set_read_timeout(Some(support::PATIENCE)).unwrap();
+    socket.write_all(b"GET /t HTTP/1.0\r\n\r\n").unwrap();
+    let mut out = Vec::new();
+    socket
+        .read_to_end(&mut out)
+        .expect("the whole body, each read within PATIENCE");
+    let body = String::from_utf8(out).unwrap();
     assert!(body.starts_with("HTTP/1.0 200 OK"), "{}", &body[..80]);
     let (_head, body) = body.split_once("\r\n\r\n").unwrap();
     assert_eq!(body.len(), 2_000 * 1024 + 3);

@@ -13,7 +13,21 @@ use crate::errors::Errors;
 use crate::model::{self, Action, Controller};
 use crate::paths;
 
-const NOT_AN_IMPL: &str = "`#[live_controller]` goes on an inherent `impl` block: `#[live_controller] impl StocksController { ... }`";
+/// Where the attribute goes, with the user's own type when the item names one.
+fn not_an_impl(item: &syn::Item) -> String {
+    let named = match item {
+        syn::Item::Struct(s) => Some(&s.ident),
+        syn::Item::Enum(e) => Some(&e.ident),
+        syn::Item::Union(u) => Some(&u.ident),
+        _ => None,
+    };
+    match named {
+        Some(name) => format!(
+            "`#[live_controller]` goes on an inherent `impl` block: `#[live_controller] impl {name} {{ ... }}`"
+        ),
+        None => "`#[live_controller]` goes on an inherent `impl` block: the controller type's, with its actions".to_owned(),
+    }
+}
 
 pub(crate) fn live_controller(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
@@ -23,7 +37,7 @@ pub(crate) fn live_controller(attr: TokenStream, item: TokenStream) -> TokenStre
         Err(error) => {
             // Not an impl block: say so at the item, and leave it as written.
             let error = match syn::parse2::<syn::Item>(item.clone()) {
-                Ok(other) => syn::Error::new(item_span(&other), NOT_AN_IMPL),
+                Ok(other) => syn::Error::new(item_span(&other), not_an_impl(&other)),
                 Err(_) => error,
             };
             let error = error.to_compile_error();

@@ -197,6 +197,10 @@ fn read_action(
 
     let mut args = Vec::new();
     let mut live = None;
+    let runs_in_a_task = sig
+        .inputs
+        .iter()
+        .any(|arg| matches!(arg, FnArg::Typed(arg) if is_live(&arg.ty)));
     for arg in sig
         .inputs
         .iter()
@@ -204,7 +208,7 @@ fn read_action(
     {
         let FnArg::Typed(arg) = arg else { continue };
         let ty = (*arg.ty).clone();
-        check_owned(&ty, errors);
+        check_owned(&ty, runs_in_a_task, errors);
         if is_live(&ty) {
             if live.is_some() {
                 errors.at(
@@ -271,12 +275,19 @@ fn check_receiver(method: &ImplItemFn, errors: &mut Errors) {
     }
 }
 
-/// An argument moves into the spawned action task, which is `'static`: no borrowed types.
-fn check_owned(ty: &Type, errors: &mut Errors) {
+/// No borrowed argument types. Each argument is extracted from the request as an owned value,
+/// and a live action's (one that takes `Live`) moves into its spawned `'static` task; an
+/// ordinary action runs inline in the handler, so only the first reason is its.
+fn check_owned(ty: &Type, runs_in_a_task: bool, errors: &mut Errors) {
+    let why = if runs_in_a_task {
+        "the live action runs in a spawned `'static` task"
+    } else {
+        "axum extracts each argument from the request as a value of its own"
+    };
     if let Type::Reference(reference) = ty {
         errors.at(
             reference,
-            "an action argument cannot be borrowed: the action runs in a spawned `'static` task; take an owned type (`String`, not `&str`)",
+            format!("an action argument cannot be borrowed: {why}; take an owned type (`String`, not `&str`)"),
         );
     } else if let Type::ImplTrait(_) = ty {
         errors.at(
@@ -286,7 +297,7 @@ fn check_owned(ty: &Type, errors: &mut Errors) {
     } else if let Some(borrow) = borrow(ty) {
         errors.at(
             ty,
-            format!("an action argument cannot borrow (`{borrow}`): the action runs in a spawned `'static` task"),
+            format!("an action argument cannot borrow (`{borrow}`): {why}"),
         );
     }
 }

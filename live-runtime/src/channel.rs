@@ -499,6 +499,8 @@ pub(crate) struct LiveBody {
     source: Option<Source>,
     /// The action failed: the body yielded once to let the tail out, and now fails.
     tail_flushed: bool,
+    /// Bytes sent of a download of declared length.
+    bytes_sent: u64,
     _open: Counted,
 }
 
@@ -509,6 +511,7 @@ impl LiveBody {
             keep_alive: None,
             source: None,
             tail_flushed: false,
+            bytes_sent: 0,
             _open: Counted::new(&stats::OPEN_STREAMS),
         }
     }
@@ -564,8 +567,25 @@ impl Body for LiveBody {
         let this = self.get_mut();
         let shared = &*this.shared;
         let mut state = shared.lock();
-        if let Some(first) = state.queue.pop_front() {
-            let frame = coalesce(first, &mut state.queue, shared.settings.coalesce_bytes);
+        // A download's last declared byte waits until the action closes the stream: sent
+        // earlier, it would let hyper end a complete-looking response that a later write past
+        // the length could no longer abort.
+        let sendable = (state.length)
+            .filter(|_| !state.closed)
+            .map(|(expected, _)| expected.saturating_sub(1).saturating_sub(this.bytes_sent));
+        let first = match sendable {
+            Some(0) => None,
+            _ => state.queue.pop_front(),
+        };
+        if let Some(first) = first {
+            let mut frame = coalesce(first, &mut state.queue, shared.settings.coalesce_bytes);
+            if let Some(sendable) = sendable {
+                let sendable = usize::try_from(sendable).unwrap_or(usize::MAX);
+                if frame.len() > sendable {
+                    state.queue.push_front(frame.split_off(sendable));
+                }
+                this.bytes_sent += frame.len() as u64;
+            }
             let writer_waiting = std::mem::take(&mut state.writer_waiting);
             let silence = state.keep_alive.as_ref().map(|(interval, _)| *interval);
             drop(state);

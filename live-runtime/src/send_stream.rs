@@ -89,6 +89,8 @@ impl Download {
     /// Declares the length in bytes: `Content-Length` is sent, and writing more, or ending
     /// with less, fails with [`ErrorKind::LengthMismatch`](crate::ErrorKind::LengthMismatch)
     /// and aborts the connection, so the client sees an incomplete download, not a short one.
+    /// Whatever the timing: the last declared byte goes out only when the stream closes, so
+    /// a write past the length, however late, still aborts an unfinished response.
     #[must_use]
     pub fn length(mut self, length: u64) -> Self {
         self.length = Some(length);

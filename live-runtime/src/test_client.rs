@@ -357,13 +357,17 @@ impl TestResponse {
         Ok(events)
     }
 
-    /// The remaining SSE events as an async stream.
+    /// The remaining SSE events as an async stream, which ends with the body, or after its
+    /// first error (a timeout, a failed body).
     pub fn event_stream(self) -> impl futures_util::Stream<Item = Result<ParsedEvent, TestError>> {
-        futures_util::stream::unfold(self, |mut response| async move {
+        futures_util::stream::unfold(Some(self), |response| async move {
+            let mut response = response?;
             match response.next_event().await {
-                Ok(Some(event)) => Some((Ok(event), response)),
+                Ok(Some(event)) => Some((Ok(event), Some(response))),
                 Ok(None) => None,
-                Err(error) => Some((Err(error), response)),
+                // After a timeout the body is still open: reading on would time out again,
+                // forever, where a test collecting the stream needs it to end.
+                Err(error) => Some((Err(error), None)),
             }
         })
     }

@@ -274,3 +274,47 @@ async fn browser_stocks_page_shows_prices_and_survives_a_server_restart() {
     screenshot(&client, "stocks.png").await;
     client.close().await.unwrap();
 }
+
+/// A page with an `EventSource` on `/feed/unicode_id`: it records each event's id and data,
+/// and stops after two events, or when the browser gives up (a refused reconnection).
+const UNICODE_ID_PAGE: &str = r#"<!doctype html><meta charset="utf-8"><script>
+window.seen = [];
+const source = new EventSource("/feed/unicode_id");
+source.onmessage = (e) => {
+  window.seen.push([e.lastEventId, e.data]);
+  if (window.seen.length == 2) { source.close(); window.over = true; }
+};
+source.onerror = () => { if (source.readyState == EventSource.CLOSED) window.over = true; };
+</script>"#;
+
+/// A non-ASCII event id through a real `EventSource`: the first event carries it, the stream
+/// ends, the browser reconnects with it as `Last-Event-ID`, and the second event's data (the
+/// id the server read) shows it arrived intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_event_source_sends_a_unicode_id_back() {
+    use super::sse::{FeedController, UNICODE_ID};
+    use crate::support::Server;
+    use live_runtime::prelude::Controller;
+
+    let page = || async { axum::response::Html(UNICODE_ID_PAGE) };
+    let app = FeedController
+        .into_router()
+        .route("/", axum::routing::get(page));
+    let server = Server::start(app).await;
+    let (_driver, client) = browser().await;
+    client.goto(&server.url("/")).await.expect("the page loads");
+    wait_until("two events, or the browser gives up", || async {
+        client
+            .execute("return window.over === true;", vec![])
+            .await
+            .unwrap()
+            == json!(true)
+    })
+    .await;
+    let seen = client.execute("return window.seen;", vec![]).await.unwrap();
+    assert_eq!(
+        seen,
+        json!([[UNICODE_ID, "none"], [UNICODE_ID, UNICODE_ID]])
+    );
+    client.close().await.unwrap();
+}

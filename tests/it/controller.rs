@@ -295,6 +295,26 @@ async fn route_table_matches_the_router() {
             route.path
         );
     }
+    // And nothing else: at a path of the table, a method it does not list is 405; a path it
+    // does not list is 404.
+    let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    for path in table.routes().iter().map(|route| route.path) {
+        let listed: Vec<&str> = (table.routes().iter())
+            .filter(|route| route.path == path)
+            .map(|route| route.method)
+            .collect();
+        let concrete = path.replace("{id}", "1");
+        for method in methods.iter().filter(|method| !listed.contains(method)) {
+            let (status, _) = call(&server, method, &concrete, None).await;
+            assert_eq!(status, 405, "{method} {path}");
+        }
+    }
+    for path in ["/", "/stock", "/stocks/1/unknown", "/api", "/api/rooms/1"] {
+        for method in methods {
+            let (status, _) = call(&server, method, path, None).await;
+            assert_eq!(status, 404, "{method} {path}");
+        }
+    }
     let printed = table.to_string();
     assert!(printed.starts_with("Verb     URI Pattern"), "{printed}");
     assert!(

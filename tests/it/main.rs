@@ -23,6 +23,7 @@ mod error_types;
 mod errors;
 mod examples;
 mod hello;
+mod http2;
 mod locals;
 mod rails_parity;
 mod send_stream;

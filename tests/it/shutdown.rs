@@ -5,6 +5,7 @@
 
 use crate::support;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +21,17 @@ use tokio::task::JoinHandle;
 enum Seen {
     Waiting,
     WriteFailed(ErrorKind),
+    /// The action was dropped before its end (cancelled).
+    Dropped,
+}
+
+/// Reports `Dropped` if the action is dropped while it holds this.
+struct DropProbe(mpsc::UnboundedSender<Seen>);
+
+impl Drop for DropProbe {
+    fn drop(&mut self) {
+        let _ = self.0.send(Seen::Dropped);
+    }
 }
 
 pub struct ShutdownController {
@@ -72,6 +84,26 @@ impl ShutdownController {
         Ok(())
     }
 
+    /// Writes, closes, and waits after the client has had everything; then writes again.
+    pub async fn ended(&self, live: Live) -> live_runtime::Result {
+        let mut stream = live.stream();
+        stream.write("all").await?;
+        stream.close();
+        stream.disconnected().await;
+        self.wait().await;
+        let error = stream.write("after").await.unwrap_err();
+        let _ = self.report.send(Seen::WriteFailed(error.kind()));
+        Ok(())
+    }
+
+    /// Writes once, then panics when the test says.
+    pub async fn panics(&self, live: Live) -> live_runtime::Result {
+        let mut stream = live.stream();
+        stream.write("one").await?;
+        self.wait().await;
+        panic!("the action panics at shutdown");
+    }
+
     async fn wait(&self) {
         let released = self.latch.notified();
         let _ = self.report.send(Seen::Waiting);
@@ -79,14 +111,14 @@ impl ShutdownController {
     }
 }
 
-struct App {
-    shutdown: Shutdown,
+pub(super) struct App {
+    pub(super) shutdown: Shutdown,
     seen: mpsc::UnboundedReceiver<Seen>,
-    latch: Arc<Notify>,
-    router: axum::Router,
+    pub(super) latch: Arc<Notify>,
+    pub(super) router: axum::Router,
 }
 
-fn app() -> App {
+pub(super) fn app() -> App {
     let (report, seen) = mpsc::unbounded_channel();
     let latch = Arc::new(Notify::new());
     let shutdown = Shutdown::new();
@@ -104,7 +136,7 @@ fn app() -> App {
 }
 
 /// Serves `router` with axum's graceful shutdown, begun by the returned sender.
-async fn serve_gracefully(
+pub(super) async fn serve_gracefully(
     router: axum::Router,
     shutdown: &Shutdown,
 ) -> (String, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
@@ -170,10 +202,14 @@ async fn graceful_shutdown_ends_open_streams() {
     );
     assert!(shutdown.is_begun());
     // The server stopped without waiting for the stubborn action, which runs on (documented)
-    // until it ends by itself; then every tracked action has ended, the feed included.
-    assert!(shutdown.live_actions() >= 1);
+    // until it ends by itself: once the feed's task is over, it is the only one tracked.
+    support::eventually("the feed is no longer tracked", || {
+        shutdown.live_actions() == 1
+    })
+    .await;
     latch.notify_one();
     within(shutdown.finished()).await;
+    assert_eq!(shutdown.live_actions(), 0);
 }
 
 /// An action that had not answered when the shutdown began: a plain stream answers 503, an
@@ -241,4 +277,126 @@ async fn routes_without_the_layer_are_untouched() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), "hello");
+}
+
+/// Shutting down a stream that already ended (closed by its action, the body gone) changes
+/// nothing: its action's write still says `Closed`, and the shutdown finishes when it ends.
+#[tokio::test]
+async fn shutting_down_a_stream_that_already_ended() {
+    let App {
+        shutdown,
+        mut seen,
+        latch,
+        router,
+    } = app();
+    let server = support::Server::start(router).await;
+    assert_eq!(text(server.get("/shutdown/ended").await).await, "all");
+    assert_eq!(next_seen(&mut seen).await, Seen::Waiting);
+    shutdown.begin();
+    assert_eq!(shutdown.live_actions(), 1);
+    latch.notify_one();
+    assert_eq!(
+        next_seen(&mut seen).await,
+        Seen::WriteFailed(ErrorKind::Closed)
+    );
+    within(shutdown.finished()).await;
+}
+
+/// `finished()` waits for an action that panics after the shutdown began.
+#[tokio::test]
+async fn finished_after_a_panic() {
+    let App {
+        shutdown,
+        mut seen,
+        latch,
+        router,
+    } = app();
+    let server = support::Server::start(router).await;
+    let mut response = server.get("/shutdown/panics").await;
+    assert_eq!(next_chunk(&mut response).await.unwrap(), "one");
+    assert_eq!(next_seen(&mut seen).await, Seen::Waiting);
+    shutdown.begin();
+    assert_eq!(text(response).await, "");
+    assert_eq!(shutdown.live_actions(), 1);
+    latch.notify_one();
+    within(shutdown.finished()).await;
+    assert_eq!(shutdown.live_actions(), 0);
+}
+
+pub struct CancelledController {
+    report: mpsc::UnboundedSender<Seen>,
+}
+
+#[live_controller(cancel_on_disconnect = true)]
+impl CancelledController {
+    /// Writes once, then waits on nothing the shutdown ends.
+    pub async fn ignores(&self, live: Live) -> live_runtime::Result {
+        let _probe = DropProbe(self.report.clone());
+        let mut stream = live.stream();
+        stream.write("one").await?;
+        let _ = self.report.send(Seen::Waiting);
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
+/// With `cancel_on_disconnect`, the end of a stream at shutdown cancels its action, which
+/// waits on something else; `finished()` then resolves without the action's help.
+#[tokio::test]
+async fn shutdown_cancels_with_cancel_on_disconnect() {
+    let (report, mut seen) = mpsc::unbounded_channel();
+    let shutdown = Shutdown::new();
+    let router = CancelledController { report }
+        .into_router()
+        .layer(shutdown.layer());
+    let server = support::Server::start(router).await;
+    let mut response = server.get("/cancelled/ignores").await;
+    assert_eq!(next_chunk(&mut response).await.unwrap(), "one");
+    assert_eq!(next_seen(&mut seen).await, Seen::Waiting);
+    shutdown.begin();
+    assert_eq!(text(response).await, "");
+    assert_eq!(next_seen(&mut seen).await, Seen::Dropped);
+    within(shutdown.finished()).await;
+}
+
+/// Polls `future` in the context of another runtime, so what it spawns runs there.
+struct InRuntime<F>(tokio::runtime::Handle, std::pin::Pin<Box<F>>);
+
+impl<F: Future> Future for InRuntime<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = &mut *self;
+        let _entered = this.0.enter();
+        this.1.as_mut().poll(cx)
+    }
+}
+
+/// An action task that dies before it answers (its runtime shut down) is answered `503`.
+#[tokio::test]
+async fn action_task_gone_before_commit_is_a_503() {
+    let actions = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let (started, mut running) = mpsc::unbounded_channel();
+    let handle = actions.handle().clone();
+    let handler = move |request: LiveRequest| {
+        let started = started.clone();
+        let action = request.spawn(move |live: Live| async move {
+            let _uncommitted = live;
+            started.send(()).unwrap();
+            std::future::pending::<()>().await;
+        });
+        InRuntime(handle.clone(), Box::pin(action))
+    };
+    let server =
+        support::Server::start(axum::Router::new().route("/t", axum::routing::get(handler))).await;
+    let response = tokio::spawn(client().get(server.url("/t")).send());
+    within(running.recv()).await.unwrap();
+    actions.shutdown_background();
+    let response = within(response).await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }

@@ -62,6 +62,29 @@ impl FeedController {
         Ok(())
     }
 
+    /// One event whose id is not ASCII, and whose data is the id the client sent back.
+    pub async fn unicode_id(&self, last: LastEventId, live: Live) -> live_runtime::Result {
+        // A short retry: a browser reconnects soon after the stream ends.
+        let mut sse = live.sse(SseOptions::new().retry(Duration::from_millis(50)));
+        let back = last.into_inner().unwrap_or_else(|| "none".into());
+        sse.write_with(back, Event::id(UNICODE_ID)).await?;
+        Ok(())
+    }
+
+    /// The writer's own id and retry on every event, unless an event leaves them out; JSON
+    /// escaped as Rails escapes it for HTML.
+    pub async fn fields(&self, live: Live) -> live_runtime::Result {
+        let options = SseOptions::new()
+            .id("fixed")
+            .retry(Duration::from_millis(300))
+            .escape_html_in_json(true);
+        let mut sse = live.sse(options);
+        sse.write(json!({ "html": "<b>&</b>" })).await?;
+        sse.write_with("bare", Event::new().no_id().no_retry())
+            .await?;
+        Ok(())
+    }
+
     /// Tells the browser to stop reconnecting.
     pub async fn done(&self, live: Live) -> live_runtime::Result {
         live.stop_reconnecting()
@@ -98,6 +121,9 @@ impl FeedController {
         Ok(())
     }
 }
+
+/// An id with accents, a non-Latin script and an emoji: UTF-8 of 2, 3 and 4 bytes a character.
+pub const UNICODE_ID: &str = "café Ωμέγα ☕ 🦀";
 
 async fn server() -> Server {
     Server::start(FeedController.into_router()).await
@@ -154,6 +180,49 @@ async fn last_event_id_resumes() {
         text(malformed)
             .await
             .starts_with("invalid Last-Event-ID header: \"four\"")
+    );
+}
+
+/// An id the writer sends comes back intact: a browser sends a non-ASCII id back as UTF-8,
+/// and `LastEventId<String>` takes it (it used to answer 400, "not visible ASCII").
+#[tokio::test]
+async fn unicode_last_event_id_round_trips() {
+    let server = server().await;
+    let body = text(server.get("/feed/unicode_id").await).await;
+    let [Item::Event(first)] = &events(&body)[..] else {
+        panic!("{body:?}")
+    };
+    assert_eq!(
+        (first.id.as_deref(), first.data.as_str()),
+        (Some(UNICODE_ID), "none")
+    );
+    // Raw UTF-8 bytes in the header, as a browser sends them.
+    let echoed = http::HeaderValue::from_bytes(first.id.as_ref().unwrap().as_bytes()).unwrap();
+    let response = within(
+        support::client()
+            .get(server.url("/feed/unicode_id"))
+            .header("last-event-id", echoed)
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let body = text(response).await;
+    let [Item::Event(second)] = &events(&body)[..] else {
+        panic!("{body:?}")
+    };
+    assert_eq!(second.data, UNICODE_ID);
+}
+
+/// `SseOptions::id` and `retry` go on every event unless `no_id`/`no_retry` leave them out
+/// of one; `escape_html_in_json` escapes `<`, `>` and `&` in JSON strings.
+#[tokio::test]
+async fn writer_fields_and_html_escaping() {
+    let server = server().await;
+    assert_eq!(
+        text(server.get("/feed/fields").await).await,
+        "retry: 300\nid: fixed\ndata: {\"html\":\"\\u003cb\\u003e\\u0026\\u003c/b\\u003e\"}\n\n\
+         data: bare\n\n"
     );
 }
 

@@ -543,8 +543,28 @@ async fn compression_still_applies_to_ordinary_responses() {
 async fn queued_chunks_go_out_in_one_frame() {
     static UNBOUNDED: LazyLock<LiveConfig> =
         LazyLock::new(|| LiveConfig::new().buffer(Buffer::Unbounded));
+    let frames = frames_of_100_queued_writes(&UNBOUNDED).await;
+    assert_eq!(frames.len(), 1, "100 queued writes, one frame");
+}
+
+/// `coalesce_bytes` bounds the frames coalescing makes.
+#[tokio::test]
+async fn coalesce_bytes_bounds_the_frames() {
+    static SMALL_FRAMES: LazyLock<LiveConfig> = LazyLock::new(|| {
+        LiveConfig::new()
+            .buffer(Buffer::Unbounded)
+            .coalesce_bytes(10)
+    });
+    let frames = frames_of_100_queued_writes(&SMALL_FRAMES).await;
+    assert!(frames.iter().all(|frame| frame.len() <= 10), "{frames:?}");
+    assert!(frames.iter().any(|frame| frame.len() > 2), "{frames:?}");
+}
+
+/// The body frames, as the client receives them, of 100 writes queued while the client has not
+/// read past the first; checks that nothing is lost or reordered.
+async fn frames_of_100_queued_writes(config: &'static LiveConfig) -> Vec<String> {
     let (release, latch) = latch();
-    let server = serve_with(&UNBOUNDED, move |live: Live| {
+    let server = serve_with(config, move |live: Live| {
         let latch = latch.clone();
         async move {
             let mut stream = live.stream();
@@ -561,13 +581,64 @@ async fn queued_chunks_go_out_in_one_frame() {
     let mut response = server.get("/t").await;
     assert_eq!(next_chunk(&mut response).await.unwrap(), "first;");
     release.send(()).unwrap();
-    let mut frames = 0;
-    let mut body = String::new();
+    let mut frames = Vec::new();
     while let Some(chunk) = next_chunk(&mut response).await {
-        frames += 1;
-        body.push_str(std::str::from_utf8(&chunk).unwrap());
+        frames.push(String::from_utf8(chunk.to_vec()).unwrap());
     }
     let expected: String = (0..100).map(|n| format!("{n};")).collect();
-    assert_eq!(body, expected);
-    assert_eq!(frames, 1, "100 queued writes, one frame");
+    assert_eq!(frames.concat(), expected);
+    frames
+}
+
+/// What an action sees of its response: `Live::status` as set, and `is_committed` false
+/// until the first write.
+#[tokio::test]
+async fn status_and_commit_as_the_action_sees_them() {
+    let server = serve(|mut live: Live| async move {
+        live.set_status(StatusCode::CREATED);
+        let status = live.status();
+        let mut stream = live.stream();
+        let before = stream.is_committed();
+        stream.write(format!("{status} {before} ")).await?;
+        let after = stream.is_committed();
+        stream.write(after.to_string()).await?;
+        Ok(())
+    })
+    .await;
+    let response = server.get("/t").await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(text(response).await, "201 Created false true");
+}
+
+/// An entity tag an `ETag` header cannot hold is an error: before commit, a 500 without it.
+#[tokio::test]
+async fn invalid_etag_is_refused() {
+    let server = serve(|mut live: Live| async move {
+        live.stale("two words")?;
+        live.stream().write("never").await?;
+        Ok(())
+    })
+    .await;
+    let response = server.get("/t").await;
+    assert_eq!(response.status(), 500);
+    assert!(response.headers().get("etag").is_none());
+    assert!(!text(response).await.contains("never"));
+}
+
+/// `Tail::writeln` ends each line of an `on_error` tail with one newline.
+#[tokio::test]
+async fn on_error_tail_lines() {
+    let server = serve(|live: Live| async move {
+        let mut stream = live.stream();
+        stream.on_error(|_error, tail| {
+            tail.writeln("failed");
+            tail.writeln("once\n");
+            Ok(())
+        });
+        stream.write("a\n").await?;
+        Err(Error::msg("tail test"))
+    })
+    .await;
+    let body = support::cut_text(server.get("/t").await).await;
+    assert_eq!(body, "a\nfailed\nonce\n");
 }

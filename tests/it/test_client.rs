@@ -1,6 +1,7 @@
 //! The in-process test client: commit before the body ends, incremental reads, timeouts that
-//! fail instead of hanging, disconnects, backpressure, requests with query and JSON, all under
-//! paused time where time matters.
+//! fail instead of hanging (per request, on send and on reads), disconnects, backpressure,
+//! failing bodies, SSE comments and event streams, requests of every method with query, JSON
+//! and raw bodies, all under paused time where time matters.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -66,6 +67,40 @@ impl ProbeController {
             self.written.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
+    }
+
+    /// Never commits: holds its response without writing.
+    pub async fn silent(&self, live: Live) -> live_runtime::Result {
+        let _held = live;
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+
+    /// A download that writes past its declared length: its body fails.
+    pub async fn too_long(&self, live: Live) -> live_runtime::Result {
+        let download = live_runtime::send_stream::Download::new("one.bin").length(1);
+        live.send_stream(download, |mut stream| async move {
+            stream.write("too long").await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// An event, a comment, an event, then the end.
+    pub async fn commented(&self, live: Live) -> live_runtime::Result {
+        let mut sse = live.sse(SseOptions::new());
+        sse.write("before").await?;
+        sse.comment("a remark").await?;
+        sse.write("after").await?;
+        Ok(())
+    }
+
+    /// The method and the raw body, whichever of these methods the request used.
+    #[put("/verb")]
+    #[patch("/verb")]
+    #[delete("/verb")]
+    pub async fn verb(&self, method: http::Method, body: String) -> String {
+        format!("{method} {body:?}")
     }
 
     /// A JSON document.
@@ -183,5 +218,114 @@ async fn json_bodies_parse_or_say_why() {
     assert!(
         error.contains("/probe/document") && error.contains("not the JSON expected"),
         "{error}"
+    );
+}
+
+/// `put`, `patch` and `delete` send their method; `body` sends raw bytes.
+#[tokio::test]
+async fn other_methods_and_raw_bodies() {
+    let (client, ..) = client();
+    for (request, expected) in [
+        (
+            client.put("/probe/verb").body("put body"),
+            "PUT \"put body\"",
+        ),
+        (
+            client
+                .patch("/probe/verb")
+                .body(bytes::Bytes::from_static(b"patch")),
+            "PATCH \"patch\"",
+        ),
+        (client.delete("/probe/verb"), "DELETE \"\""),
+    ] {
+        let mut response = request.send().await.unwrap();
+        assert_eq!(response.text().await.unwrap(), expected);
+    }
+}
+
+/// A request's own timeout bounds each read, and the message says so.
+#[tokio::test(start_paused = true)]
+async fn timeout_is_per_request() {
+    let (client, ..) = client();
+    let started = tokio::time::Instant::now();
+    let mut response = client
+        .get("/probe/forever")
+        .timeout(Duration::from_millis(250))
+        .send()
+        .await
+        .unwrap();
+    let error = response.text().await.unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "GET /probe/forever: no data within 250ms; the stream is still open"
+    );
+    assert_eq!(started.elapsed(), Duration::from_millis(250));
+}
+
+/// An action that never commits fails `send` with a message that says what it waited for.
+#[tokio::test(start_paused = true)]
+async fn send_times_out_when_nothing_commits() {
+    let (client, ..) = client();
+    let error = client.get("/probe/silent").send().await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "GET /probe/silent: no response within 5s (the action never wrote, closed or returned)"
+    );
+}
+
+/// A body that fails (a download past its declared length) is an error naming the request,
+/// and the body is over after it.
+#[tokio::test]
+async fn a_failing_body_is_an_error() {
+    let (client, ..) = client();
+    let mut response = client.get("/probe/too_long").send().await.unwrap();
+    let error = response.bytes().await.unwrap_err().to_string();
+    assert!(
+        error.starts_with("GET /probe/too_long: the body failed: "),
+        "{error}"
+    );
+    assert_eq!(response.next_chunk().await.unwrap(), None);
+}
+
+/// `next_comment` skips events to the next comment, and is `None` at the end.
+#[tokio::test]
+async fn next_comment_skips_events() {
+    let (client, ..) = client();
+    let mut response = client.get("/probe/commented").send().await.unwrap();
+    assert_eq!(
+        response.next_comment().await.unwrap().as_deref(),
+        Some("a remark")
+    );
+    assert_eq!(response.next_event().await.unwrap().unwrap().data, "after");
+    assert_eq!(response.next_comment().await.unwrap(), None);
+}
+
+/// `event_stream` yields the events to the end of the body, and ends after an error instead
+/// of yielding the same timeout forever.
+#[tokio::test(start_paused = true)]
+async fn event_stream_ends_at_the_end_and_after_an_error() {
+    use futures_util::StreamExt;
+    let (client, ..) = client();
+    let response = client.get("/probe/commented").send().await.unwrap();
+    let data: Vec<String> = response
+        .event_stream()
+        .map(|event| event.unwrap().data)
+        .collect()
+        .await;
+    assert_eq!(data, ["before", "after"]);
+
+    let response = client.get("/probe/forever").send().await.unwrap();
+    // Each timeout takes 5 (virtual) seconds: a stream that never ends fails this bound.
+    let items = tokio::time::timeout(
+        Duration::from_secs(60),
+        response.event_stream().collect::<Vec<_>>(),
+    )
+    .await
+    .expect("the event stream never ended");
+    assert_eq!(items.len(), 1);
+    assert!(
+        items[0]
+            .as_ref()
+            .is_err_and(|error| error.to_string().contains("no data within 5s"))
     );
 }

@@ -48,6 +48,15 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// A client that speaks HTTP/2 without TLS from the first byte (h2c, prior knowledge).
+pub fn h2_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
 /// Awaits `future`, failing the test if it takes longer than [`PATIENCE`].
 pub async fn within<F: Future>(future: F) -> F::Output {
     within_for(PATIENCE, future).await

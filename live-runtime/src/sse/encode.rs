@@ -62,8 +62,11 @@ impl Event {
         Event::new().with_id(id)
     }
 
-    /// Sets `id`. A newline, carriage return or NUL in it makes the write fail with
-    /// [`ErrorKind::InvalidEvent`](crate::ErrorKind::InvalidEvent).
+    /// Sets `id`. Any text a browser can send back intact as `Last-Event-ID` (see
+    /// [`LastEventId`](super::LastEventId)), non-ASCII included; a control character (a
+    /// newline, carriage return, NUL, tab…) or a leading or trailing space makes the write
+    /// fail with [`ErrorKind::InvalidEvent`](crate::ErrorKind::InvalidEvent): a header cannot
+    /// carry the first, and HTTP trims the second.
     #[must_use]
     pub fn with_id(mut self, id: impl fmt::Display) -> Self {
         self.id = Field::Set(id.to_string());
@@ -150,6 +153,11 @@ fn encode_fields(buf: &mut BytesMut, event: &Event, defaults: &Event) -> Result 
                     "the SSE `{name}` field cannot contain a newline, carriage return or NUL: {value:?}"
                 )));
             }
+            if name == "id" && !id_survives_a_header(value) {
+                return Err(Error::invalid_event(format!(
+                    "the SSE `id` field cannot contain a control character or start or end with a space (it would not come back intact as Last-Event-ID): {value:?}"
+                )));
+            }
             buf.put_slice(name.as_bytes());
             buf.put_slice(b": ");
             buf.put_slice(value.as_bytes());
@@ -157,6 +165,13 @@ fn encode_fields(buf: &mut BytesMut, event: &Event, defaults: &Event) -> Result 
         }
     }
     Ok(())
+}
+
+/// Whether a browser can send `id` back as a `Last-Event-ID` header that reads the same: HTTP
+/// refuses control characters in a header value, tab aside, which it trims at either end like
+/// a space. Refusing every control character keeps the rule short.
+fn id_survives_a_header(id: &str) -> bool {
+    !id.contains(|c: char| c.is_ascii_control()) && !id.starts_with(' ') && !id.ends_with(' ')
 }
 
 /// A string payload goes verbatim, one `data:` line per line (`\n`, `\r\n` and a lone `\r`
@@ -468,13 +483,17 @@ mod tests {
     }
 
     /// docs/rails-parity.md, L-29, fixed: a line break or NUL in `event` or `id` is an error, and
-    /// nothing is written.
+    /// nothing is written; so is an `id` that could not come back as a `Last-Event-ID` header.
     #[test]
     fn injection_is_an_error() {
         for bad in [
             Event::id("1\ndata: injected"),
             Event::new().event("a\rb"),
             Event::id("x\0"),
+            Event::id("tab\there"),
+            Event::id("bell\x07"),
+            Event::id(" leading"),
+            Event::id("trailing "),
         ] {
             let mut buf = BytesMut::from("kept");
             let error = encode(&mut buf, "x", &bad, &Event::new(), JsonEscape::Plain).unwrap_err();

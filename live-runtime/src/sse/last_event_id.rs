@@ -15,7 +15,12 @@ use http::{StatusCode, request::Parts};
 /// - Present but malformed (not UTF-8, or `T::from_str` fails): the request is rejected with
 ///   `400 Bad Request` and a plain-text body naming the header. A browser only sends back ids
 ///   the server sent, so a malformed one is a client bug or a forged request; better a clear
-///   400 than a stream that silently starts over. Use `LastEventId<String>` to accept anything.
+///   400 than a stream that silently starts over.
+///
+/// `LastEventId<String>` accepts every id the [`Sse`](super::Sse) writer sends, non-ASCII ones
+/// included: a browser sends the id back as UTF-8, and the writer refuses the ids that a header
+/// could not carry back intact (control characters, leading or trailing spaces; see
+/// [`Event::with_id`](super::Event::with_id)).
 ///
 /// ```
 /// use live_runtime::sse::LastEventId;
@@ -64,9 +69,8 @@ where
             )
                 .into_response()
         };
-        let text = value
-            .to_str()
-            .map_err(|_| reject("not visible ASCII".into()))?;
+        // Not `HeaderValue::to_str`, which takes visible ASCII only: ids are UTF-8.
+        let text = std::str::from_utf8(value.as_bytes()).map_err(|_| reject("not UTF-8".into()))?;
         if text.is_empty() {
             return Ok(LastEventId(None));
         }

@@ -34,7 +34,9 @@
 //!   back with its line breaks as `\n`.
 //! - A newline, carriage return or NUL in `event` or `id` is an
 //!   [`ErrorKind::InvalidEvent`](crate::ErrorKind::InvalidEvent) error and nothing is sent
-//!   (Rails sends it, and the client sees injected fields).
+//!   (Rails sends it, and the client sees injected fields). So is an `id` that a browser
+//!   could not send back intact as `Last-Event-ID` (another control character, a space at
+//!   either end); any other id, non-ASCII included, comes back whole to [`LastEventId`].
 //! - Each event goes out as one chunk: writers never interleave inside an event.
 //! - Comments (`: text`) and keep-alives are built in.
 //!

@@ -1,5 +1,6 @@
-// Test: a borrowed argument (`&str`): the error is at the type and says the action runs in
-// a `'static` task, so it takes an owned `String`.
+// Test: a borrowed argument (`&str`) in an ordinary action: the error is at the type and
+// says axum extracts each argument as a value of its own, so it takes an owned `String`
+// (not that the action runs in a spawned task: an ordinary action runs inline).
 use live_runtime::prelude::*;
 
 pub struct StocksController;

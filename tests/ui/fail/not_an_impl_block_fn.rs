@@ -1,5 +1,5 @@
 // Test: `#[live_controller]` on a free function: the error is at `fn`, and says the attribute
-// goes on an inherent impl block.
+// goes on an inherent impl block, naming no type (a function names none to suggest).
 use live_runtime::prelude::*;
 
 #[live_controller]
