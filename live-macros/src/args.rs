@@ -10,7 +10,7 @@ use syn::{Attribute, Ident, LitBool, LitInt, LitStr, Path, Token, Type};
 use crate::errors::Errors;
 use crate::routes;
 
-const CONTROLLER_KEYS: &str = "`path`, `state`, `exclude_locals`, `buffer`, `write_timeout_ms`, `coalesce_bytes`, `html_error_snippet`, `clean_end_on_error`, `cancel_on_disconnect`";
+const CONTROLLER_KEYS: &str = "`path`, `state`, `exclude_locals`, `buffer`, `write_timeout_ms`, `coalesce_bytes`, `html_error_snippet`, `clean_end_on_error`, `cancel_on_disconnect`, `error_renderer`";
 
 /// The settings that are on when named bare; each is the `LiveConfig` method of its name.
 const FLAGS: [&str; 3] = [
@@ -36,6 +36,8 @@ pub(crate) struct ControllerArgs {
     /// `Some(None)` for `write_timeout_ms = none`.
     pub(crate) write_timeout_ms: Option<Option<LitInt>>,
     pub(crate) coalesce_bytes: Option<LitInt>,
+    /// `error_renderer = path::to::function`.
+    pub(crate) error_renderer: Option<Path>,
     /// The flags given, by name (one of [`FLAGS`]), in the order written.
     pub(crate) flags: Vec<(Ident, LitBool)>,
 }
@@ -140,6 +142,12 @@ impl ControllerArgs {
                 lit.base10_parse::<usize>()
                     .map_err(|_| takes(&lit, "coalesce_bytes", expected))?;
                 self.coalesce_bytes = Some(lit);
+            }
+            "error_renderer" => {
+                once(&self.error_renderer, meta, "error_renderer")?;
+                let expected =
+                    "a function from `&ErrorPage` to a response: `error_renderer = error_pages`";
+                self.error_renderer = Some(value(meta, expected)?);
             }
             name if FLAGS.contains(&name) => {
                 let given = self.flags.iter().find(|(flag, _)| flag == name);

@@ -205,6 +205,9 @@ fn config(args: &ControllerArgs) -> TokenStream {
     if let Some(bytes) = &args.coalesce_bytes {
         settings.push(quote!(.coalesce_bytes(#bytes)));
     }
+    if let Some(renderer) = &args.error_renderer {
+        settings.push(quote_spanned!(renderer.span()=> .error_renderer(#renderer)));
+    }
     for (name, on) in &args.flags {
         settings.push(quote!(.#name(#on)));
     }
@@ -307,14 +310,22 @@ fn handler(action: &Action, state: &TokenStream) -> TokenStream {
         quote! {
             #(#extract)*
             let #output = #checked;
-            #respond
+            #private::render_error(#respond, __accept.as_ref(), &__LIVE_CONFIG)
         }
     };
 
+    // An ordinary action's error becomes a response without the request: its page is rendered
+    // afterwards, in the format the request's `Accept` asks for.
+    let accept = if live {
+        TokenStream::new()
+    } else {
+        quote!(let __accept = #private::accept(&__request);)
+    };
     quote! {{
         let __controller = #private::Arc::clone(&__controller);
         move |#axum::extract::State(__state): #axum::extract::State<#state>,
               __request: #axum::extract::Request| async move {
+            #accept
             #split
             #run
         }

@@ -9,15 +9,16 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use futures_util::FutureExt;
-use http::{StatusCode, header, request};
+use http::{HeaderValue, StatusCode, header, request};
 use tracing::Instrument;
 
 use crate::channel::{LiveBody, Polling, Shared};
 use crate::config::LiveConfig;
 use crate::error::{BoxError, Error, ErrorKind, Result};
+use crate::error_page;
 use crate::head::Committed;
 use crate::locals::Context;
 use crate::response::{Live, RequestInfo};
@@ -80,6 +81,8 @@ impl<E: Into<BoxError> + Send> ActionOutput for std::result::Result<(), E> {
 #[derive(Debug)]
 pub struct LiveRequest {
     info: RequestInfo,
+    /// For the format of an error page.
+    accept: Option<HeaderValue>,
     config: &'static LiveConfig,
     /// The app's shutdown, when its router has the layer.
     shutdown: Option<Shutdown>,
@@ -109,6 +112,7 @@ impl LiveRequest {
                 if_none_match: parts.headers.get(header::IF_NONE_MATCH).cloned(),
                 accepts_html,
             },
+            accept: parts.headers.get(header::ACCEPT).cloned(),
             config: LiveConfig::global(),
             shutdown: parts.extensions.get::<Shutdown>().cloned(),
         }
@@ -179,12 +183,13 @@ impl LiveRequest {
             shared.cancel_on_disconnect(action.abort_handle());
         }
         drop(shared);
-        match committed.await {
-            Ok(Committed::Stream(parts)) => Response::from_parts(parts, Body::new(body)),
+        let response = match committed.await {
+            Ok(Committed::Stream(parts)) => return Response::from_parts(parts, Body::new(body)),
             Ok(Committed::Full(response)) => response,
             // The action task was cancelled before it answered: the runtime is shutting down.
-            Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-        }
+            Err(_) => error_page::unrendered(StatusCode::SERVICE_UNAVAILABLE),
+        };
+        error_page::render(response, self.accept.as_ref(), self.config.renderer())
     }
 }
 

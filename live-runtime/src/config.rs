@@ -6,6 +6,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use axum::response::Response;
+
+use crate::error_page::{ErrorPage, Renderer};
 use crate::locals::{LocalKey, LocalKeyId};
 
 /// How many chunks a stream may queue before [`write`](crate::LiveStream::write) waits for the
@@ -50,6 +53,7 @@ pub struct LiveConfig {
     html_error_snippet: Option<bool>,
     clean_end_on_error: Option<bool>,
     cancel_on_disconnect: Option<bool>,
+    error_renderer: Option<Renderer>,
     excluded: Vec<LocalKeyId>,
 }
 
@@ -66,6 +70,7 @@ impl LiveConfig {
             html_error_snippet: None,
             clean_end_on_error: None,
             cancel_on_disconnect: None,
+            error_renderer: None,
             excluded: Vec::new(),
         }
     }
@@ -131,6 +136,30 @@ impl LiveConfig {
         self
     }
 
+    /// The application's own error pages: called for an error that answers before commit
+    /// and has no response of its own ([`Error::with_response`](crate::Error::with_response)
+    /// gives one), with its status and the format the request asks for. Default: live's
+    /// pages ([`ErrorPage::default_response`]).
+    ///
+    /// ```
+    /// use axum::response::{Html, IntoResponse};
+    /// use live_runtime::error_page::{ErrorFormat, ErrorPage};
+    /// use live_runtime::LiveConfig;
+    ///
+    /// let config = LiveConfig::new().error_renderer(|page: &ErrorPage| match page.format {
+    ///     ErrorFormat::Html => (page.status, Html("<h1>Sorry!</h1>")).into_response(),
+    ///     _ => page.default_response(),
+    /// });
+    /// ```
+    #[must_use]
+    pub fn error_renderer(
+        mut self,
+        render: impl Fn(&ErrorPage) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        self.error_renderer = Some(Renderer::new(render));
+        self
+    }
+
     /// Do not copy this task-local into actions (Rails' `live_streaming_excluded_keys`).
     #[must_use]
     pub fn exclude_local<T: 'static>(mut self, key: &'static LocalKey<T>) -> Self {
@@ -178,6 +207,13 @@ impl LiveConfig {
                 .or(global.cancel_on_disconnect)
                 .unwrap_or(false),
         }
+    }
+
+    /// The error renderer set here, or globally.
+    pub(crate) fn renderer(&'static self) -> Option<&'static Renderer> {
+        self.error_renderer
+            .as_ref()
+            .or(Self::global().error_renderer.as_ref())
     }
 
     /// Whether a local is excluded here or globally.

@@ -7,6 +7,8 @@ use std::sync::{Mutex, PoisonError};
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
 
+use crate::error_page;
+
 /// A boxed error, as any `std::error::Error` is carried inside [`Error`].
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -419,19 +421,11 @@ impl Error {
         }
     }
 
-    /// The response, without logging.
+    /// The response, without logging: the one attached, or the status's error page, rendered
+    /// in the request's format where the request is known (see [`crate::error_page`]).
     pub(crate) fn response(self) -> Response {
-        if let Some(response) = self.take_response() {
-            return response;
-        }
-        let this = *self.0;
-        let reason = this.status.canonical_reason().unwrap_or("Error");
-        (
-            this.status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            reason,
-        )
-            .into_response()
+        self.take_response()
+            .unwrap_or_else(|| error_page::unrendered(self.0.status))
     }
 }
 

@@ -113,6 +113,7 @@ mod channel;
 pub mod compression;
 pub mod config;
 mod error;
+pub mod error_page;
 mod head;
 pub mod locals;
 mod macro_support;
@@ -283,6 +284,7 @@ pub mod test_client;
 /// | `html_error_snippet` (`= false` to turn off) | Rails' `/500.html` script after a late error |
 /// | `clean_end_on_error` (`= false` to turn off) | end the response as complete after a late error, as Rails ([`LiveConfig::clean_end_on_error`]); by default it is cut, so clients see the failure |
 /// | `cancel_on_disconnect` (`= false` to turn off) | drop the action when its client leaves ([`LiveConfig::cancel_on_disconnect`]) |
+/// | `error_renderer = f` | the controller's error pages: `f(&ErrorPage) -> Response` ([`LiveConfig::error_renderer`], [`error_page`]) |
 /// | `exclude_locals(A, B)` | task-locals not copied into this controller's actions |
 ///
 /// # Before-action hooks

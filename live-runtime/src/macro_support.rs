@@ -7,8 +7,10 @@ use std::future::Future;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
+use http::header::{self, HeaderValue};
 use http::request::Parts;
 
+use crate::config::LiveConfig;
 use crate::locals::LocalKey;
 
 /// Every argument of an action but the last extracts from the request's head, given the
@@ -87,6 +89,20 @@ impl<T: IntoResponse> ActionResponse for T {
     fn into_action_response(self) -> Response {
         self.into_response()
     }
+}
+
+/// The request's `Accept`, for the format of an ordinary action's error page.
+pub fn accept(request: &Request) -> Option<HeaderValue> {
+    request.headers().get(header::ACCEPT).cloned()
+}
+
+/// An ordinary action's response, with an error page rendered for the request.
+pub fn render_error(
+    response: Response,
+    accept: Option<&HeaderValue>,
+    config: &'static LiveConfig,
+) -> Response {
+    crate::error_page::render(response, accept, config.renderer())
 }
 
 /// The live side of a request, taken from its head without a future: it cannot fail.

@@ -266,18 +266,37 @@ const ROWS: &[Row] = &[
         headers: &[("cache-control", "no-cache")],
         ..row("test_stale_with_etag", "with_stale", 304, "")
     },
-    row(
-        "test_exception_in_controller_before_streaming",
-        "exception_in_controller",
-        500,
-        "Internal Server Error",
-    ),
-    row(
-        "test_bad_request_in_controller_before_streaming",
-        "bad_request_error",
-        400,
-        "Bad Request",
-    ),
+    // Rails' error pages: HTML by default and for `*/*`, JSON for a JSON request.
+    Row {
+        headers: &[("content-type", "text/html; charset=utf-8")],
+        ..row(
+            "test_exception_in_controller_before_streaming",
+            "exception_in_controller",
+            500,
+            "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>\
+             <body><h1>Internal Server Error</h1></body></html>\n",
+        )
+    },
+    Row {
+        request_headers: &[("accept", "application/json")],
+        headers: &[("content-type", "application/json")],
+        ..row(
+            "test_exception_in_controller_before_streaming",
+            "exception_in_controller",
+            500,
+            r#"{"error":"Internal Server Error","status":500}"#,
+        )
+    },
+    Row {
+        request_headers: &[("accept", "application/json")],
+        headers: &[("content-type", "application/json")],
+        ..row(
+            "test_bad_request_in_controller_before_streaming",
+            "bad_request_error",
+            400,
+            r#"{"error":"Bad Request","status":400}"#,
+        )
+    },
     row(
         "test_exception_callback_when_committed",
         "exception_with_callback",

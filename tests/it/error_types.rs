@@ -9,7 +9,9 @@ use std::fmt;
 
 use anyhow::Context as _;
 use axum::extract::Query;
+use axum::response::IntoResponse;
 use live_runtime::BoxError;
+use live_runtime::error_page::{ErrorFormat, ErrorPage};
 use live_runtime::prelude::*;
 use serde::Deserialize;
 use support::{Server, cut_text, logs, text};
@@ -98,7 +100,8 @@ async fn actions_return_the_error_types_apps_use() {
             StatusCode::INTERNAL_SERVER_ERROR,
             "{path}"
         );
-        assert_eq!(text(response).await, "Internal Server Error", "{path}");
+        let page = support::html_error_page(StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(text(response).await, page, "{path}");
     }
     // A `live_runtime::Error` keeps its status through a box and through `anyhow`.
     for path in ["/reports/boxed", "/reports/wrapped"] {
@@ -125,4 +128,95 @@ async fn actions_return_the_error_types_apps_use() {
         "{lines:#?}"
     );
     assert_eq!(logs().lines_with("lookup failed mixed-7d10").len(), 1);
+}
+
+/// The app's own error pages, for one controller.
+fn branded(page: &ErrorPage) -> axum::response::Response {
+    match page.format {
+        ErrorFormat::Html => (
+            page.status,
+            axum::response::Html(format!("<h1>Sorry ({})</h1>", page.status.as_u16())),
+        )
+            .into_response(),
+        _ => page.default_response(),
+    }
+}
+
+pub struct PagesController;
+
+#[live_controller(error_renderer = branded)]
+impl PagesController {
+    /// A live action that fails before commit.
+    pub async fn live(&self, live: Live) -> live_runtime::Result {
+        let _stream = live.stream();
+        Err(Error::status(StatusCode::NOT_FOUND))
+    }
+
+    /// An ordinary action that fails.
+    pub async fn ordinary(&self) -> live_runtime::Result<String> {
+        Err(Error::msg("no page ordinary-0b7e"))
+    }
+}
+
+/// Rails picks an error page's format from the request: HTML by default and for `*/*`, JSON for
+/// a JSON request, and plain text otherwise (an `EventSource`); for live and ordinary actions
+/// alike, and through the application's own renderer when it has one.
+#[tokio::test]
+async fn error_pages_follow_the_request_format() {
+    let plain = Server::start(ReportsController.into_router()).await;
+    let branded = Server::start(PagesController.into_router()).await;
+    let get = |server: &Server, path: &str, accept: Option<&'static str>| {
+        let mut request = support::client().get(server.url(path));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        } else {
+            // reqwest adds `Accept: */*` unless told otherwise.
+            request = request.header("accept", "");
+        }
+        support::within(request.send())
+    };
+    let cases = [
+        (None, "text/html; charset=utf-8", "<!DOCTYPE html>"),
+        (
+            Some("*/*"),
+            "text/html; charset=utf-8",
+            "<title>500 Internal",
+        ),
+        (
+            Some("application/json"),
+            "application/json",
+            r#"{"error":"Internal Server Error","status":500}"#,
+        ),
+        (
+            Some("text/event-stream"),
+            "text/plain; charset=utf-8",
+            "Internal Server Error",
+        ),
+    ];
+    for (accept, content_type, body) in cases {
+        let response = get(&plain, "/reports/custom", accept).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers()["content-type"],
+            content_type,
+            "{accept:?}"
+        );
+        let text = text(response).await;
+        assert!(text.contains(body), "{accept:?}: {text}");
+    }
+
+    // The controller's renderer, for both kinds of action, with each error's own status.
+    let response = get(&branded, "/pages/live", None).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(text(response).await, "<h1>Sorry (404)</h1>");
+    let response = get(&branded, "/pages/ordinary", Some("text/html"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(text(response).await, "<h1>Sorry (500)</h1>");
+    let response = get(&branded, "/pages/ordinary", Some("application/json")).await;
+    assert_eq!(
+        text(response.unwrap()).await,
+        r#"{"error":"Internal Server Error","status":500}"#
+    );
 }

@@ -21,8 +21,10 @@ use support::{Server, client, cut_text, logs, raw, read_to_close, read_until, te
 /// Rails' `ActionView::Base.streaming_completion_on_exception`.
 const HTML_SNIPPET: &str = r#""><script>window.location = "/500.html"</script></html>"#;
 
-/// The generic body of a 500: the canonical reason, never the error's own text.
-const GENERIC_500: &str = "Internal Server Error";
+/// The generic page of a 500 for a client that accepts anything: never the error's own text.
+fn generic_500() -> String {
+    support::html_error_page(StatusCode::INTERNAL_SERVER_ERROR)
+}
 
 static HTML_SNIPPET_CONFIG: LazyLock<LiveConfig> =
     LazyLock::new(|| LiveConfig::new().html_error_snippet(true));
@@ -104,11 +106,11 @@ async fn exception_before_commit_is_a_generic_500() {
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(
         response.headers()[header::CONTENT_TYPE],
-        "text/plain; charset=utf-8",
-        "the error response, not the stream's head"
+        "text/html; charset=utf-8",
+        "the error page, not the stream's head"
     );
     let body = text(response).await;
-    assert_eq!(body, GENERIC_500);
+    assert_eq!(body, generic_500());
     assert!(!body.contains("boom"), "internals leaked: {body:?}");
 
     let lines = logs().lines_with(MARKER);
@@ -152,7 +154,10 @@ async fn bad_request_before_commit_answers_with_its_status() {
 
     let response = server.get("/bad").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(text(response).await, "Bad Request");
+    assert_eq!(
+        text(response).await,
+        support::html_error_page(StatusCode::BAD_REQUEST)
+    );
 
     let response = server.get("/teapot").await;
     assert_eq!(response.status(), StatusCode::IM_A_TEAPOT);
@@ -178,7 +183,7 @@ async fn question_mark_on_std_error_before_commit_is_a_generic_500() {
     let response = server.get("/").await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body = text(response).await;
-    assert_eq!(body, GENERIC_500);
+    assert_eq!(body, generic_500());
     assert!(!body.contains("digit"), "internals leaked: {body:?}");
 }
 
@@ -435,7 +440,7 @@ async fn panic_before_commit_is_a_generic_500() {
     let response = server.get("/").await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body = text(response).await;
-    assert_eq!(body, GENERIC_500);
+    assert_eq!(body, generic_500());
     assert!(!body.contains("panic"), "internals leaked: {body:?}");
     let lines = logs().lines_with(PANIC);
     assert!(

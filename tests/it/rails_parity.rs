@@ -171,7 +171,10 @@ async fn exceptions() {
     let (server, _) = server().await;
     let response = server.get("/test/exception_in_controller").await;
     assert_eq!(response.status(), 500);
-    assert_eq!(text(response).await, "Internal Server Error");
+    assert_eq!(
+        text(response).await,
+        support::html_error_page(http::StatusCode::INTERNAL_SERVER_ERROR)
+    );
     assert_eq!(server.get("/test/bad_request_error").await.status(), 400);
     let response = server.get("/test/exception_with_callback").await;
     assert_eq!(response.status(), 200);

@@ -96,6 +96,16 @@ pub async fn cut_text(mut response: reqwest::Response) -> String {
     }
 }
 
+/// The HTML page of an error before commit, as a client that accepts anything gets it
+/// (reqwest sends `Accept: */*`): the status and its reason, nothing of the error itself.
+pub fn html_error_page(status: http::StatusCode) -> String {
+    let reason = status.canonical_reason().unwrap();
+    format!(
+        "<!DOCTYPE html>\n<html><head><title>{} {reason}</title></head><body><h1>{reason}</h1></body></html>\n",
+        status.as_u16()
+    )
+}
+
 /// Opens a raw connection and sends `request` as is.
 pub async fn raw(addr: SocketAddr, request: &str) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();

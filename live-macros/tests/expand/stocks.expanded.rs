@@ -83,12 +83,19 @@ impl ::live_runtime::__private::Controller for StocksController {
                 ): ::live_runtime::__private::axum::extract::State<()>,
                 __request: ::live_runtime::__private::axum::extract::Request|
             async move {
+                let __accept = ::live_runtime::__private::accept(&__request);
                 let _ = __request;
                 let __output = {
                     let __action = __controller.index();
                     ::live_runtime::__private::check_send(__action).await
                 };
-                ::live_runtime::__private::ActionResponse::into_action_response(__output)
+                ::live_runtime::__private::render_error(
+                    ::live_runtime::__private::ActionResponse::into_action_response(
+                        __output,
+                    ),
+                    __accept.as_ref(),
+                    &__LIVE_CONFIG,
+                )
             }
         };
         let __live_show = {

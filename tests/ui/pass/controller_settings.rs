@@ -1,6 +1,6 @@
 // Test: every controller setting: `buffer = N` and `buffer = unbounded`, `write_timeout_ms = N`
 // and `= none`, `coalesce_bytes = N` (0 too), `html_error_snippet`, `clean_end_on_error` and
-// `cancel_on_disconnect` bare and `= false`, and
+// `cancel_on_disconnect` bare and `= false`, `error_renderer = path`, and
 // `exclude_locals(...)` with keys declared by `live_runtime::task_local!`, local or by path.
 use live_runtime::prelude::*;
 
@@ -15,6 +15,15 @@ mod db {
     }
 }
 
+mod pages {
+    use axum::response::Response;
+    use live_runtime::error_page::ErrorPage;
+
+    pub fn render(page: &ErrorPage) -> Response {
+        page.default_response()
+    }
+}
+
 pub struct TunedController;
 
 #[live_controller(
@@ -25,6 +34,7 @@ pub struct TunedController;
     html_error_snippet,
     clean_end_on_error,
     cancel_on_disconnect,
+    error_renderer = pages::render,
     exclude_locals(TENANT, REQUEST_ID, db::STACK)
 )]
 impl TunedController {
