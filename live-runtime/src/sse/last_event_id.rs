@@ -16,6 +16,8 @@ use http::{StatusCode, request::Parts};
 ///   `400 Bad Request` and a plain-text body naming the header. A browser only sends back ids
 ///   the server sent, so a malformed one is a client bug or a forged request; better a clear
 ///   400 than a stream that silently starts over. Use `LastEventId<String>` to accept anything.
+///   The body quotes at most the first 64 bytes of the value, escaped: a
+///   hostile header is not echoed back whole.
 ///
 /// ```
 /// use live_runtime::sse::LastEventId;
@@ -25,6 +27,9 @@ use http::{StatusCode, request::Parts};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LastEventId<T = String>(pub Option<T>);
+
+/// The most bytes of a malformed `Last-Event-ID` that its `400` response quotes.
+const QUOTED_BYTES: usize = 64;
 
 impl<T> LastEventId<T> {
     /// The last event's id, if the client sent one.
@@ -70,8 +75,11 @@ where
         if text.is_empty() {
             return Ok(LastEventId(None));
         }
-        text.parse()
-            .map(|id| LastEventId(Some(id)))
-            .map_err(|e| reject(format!("{text:?}: {e}")))
+        text.parse().map(|id| LastEventId(Some(id))).map_err(|e| {
+            // The value is visible ASCII here, so any byte is a char boundary.
+            let quoted = &text[..text.len().min(QUOTED_BYTES)];
+            let cut = if quoted.len() < text.len() { "..." } else { "" };
+            reject(format!("{quoted:?}{cut}: {e}"))
+        })
     }
 }
