@@ -12,6 +12,7 @@ mod redis_server;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bad_input;
 mod broadcast;
 mod browser;
 mod browser_chat;
