@@ -24,6 +24,7 @@ mod errors;
 mod examples;
 mod hello;
 mod locals;
+mod metrics;
 mod rails_parity;
 mod send_stream;
 mod shutdown;
