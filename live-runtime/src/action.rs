@@ -202,7 +202,9 @@ impl LiveRequest {
         let stats = shared.stats.clone();
         drop(shared);
         let committed = committed.await;
-        stats.committed(started.elapsed());
+        if committed.is_ok() {
+            stats.committed(started.elapsed());
+        }
         match committed {
             Ok(Committed::Stream(parts)) => Response::from_parts(parts, Body::new(body)),
             Ok(Committed::Full(response)) => response,
