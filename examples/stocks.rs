@@ -10,9 +10,12 @@
 //! (the newest [`MAX_CATCH_UP`] at most). Prices come from a deterministic simulated feed, a
 //! function of the tick number, so tests can predict them.
 //!
+//! `GET /metrics` serves live's metrics (docs/metrics.md) in Prometheus' text format.
+//!
 //! ```sh
 //! cargo run --example stocks             # PORT overrides 3000; STOCKS_INTERVAL_MS the pace
 //! open http://127.0.0.1:3000/stocks
+//! curl http://127.0.0.1:3000/metrics
 //! ```
 
 use std::sync::Arc;
@@ -423,7 +426,14 @@ async fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|ms| ms.parse().ok())
         .map_or(Duration::from_secs(1), Duration::from_millis);
+    // Before serving: each action registers its metric handles with the recorder when it starts.
+    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(std::io::Error::other)?;
+    live_runtime::describe_metrics();
+    let metrics = axum::routing::get(move || std::future::ready(prometheus.render()));
     let controller = StocksController::start(PriceFeed, interval);
     let routes = RouteTable::new().controller::<StocksController>();
-    common::serve("stocks", "/stocks", controller.into_router(), routes).await
+    let router = controller.into_router().route("/metrics", metrics);
+    common::serve("stocks", "/stocks", router, routes).await
 }

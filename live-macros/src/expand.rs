@@ -162,6 +162,7 @@ fn generate(controller: &Controller, args: &ControllerArgs) -> TokenStream {
             fn into_router(self) -> #axum::Router<#state> {
                 static __LIVE_CONFIG: #private::LazyLock<#private::LiveConfig> =
                     #private::LazyLock::new(|| #config);
+                const __LIVE_CONTROLLER: &str = #name;
                 let __controller = #private::Arc::new(self);
                 #(#handlers)*
                 #axum::Router::new() #(#routes)*
@@ -222,6 +223,7 @@ fn handler(action: &Action, state: &TokenStream) -> TokenStream {
     let private = paths::private();
     let axum = paths::axum();
     let ident = &action.ident;
+    let action_name = ident.to_string().trim_start_matches("r#").to_owned();
     let extracted: Vec<(usize, &syn::Type)> = action
         .args
         .iter()
@@ -291,6 +293,7 @@ fn handler(action: &Action, state: &TokenStream) -> TokenStream {
         let spawned = quote_spanned!(output_span=>
             __live_request
                 .with_config(&__LIVE_CONFIG)
+                .named(__LIVE_CONTROLLER, #action_name)
                 .spawn(move |__live_handle| async move #checked)
                 .await
         );

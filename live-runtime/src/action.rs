@@ -23,7 +23,7 @@ use crate::head::Committed;
 use crate::locals::Context;
 use crate::response::{Live, RequestInfo};
 use crate::shutdown::Shutdown;
-use crate::stats::{self, Counted};
+use crate::stats::{ActionName, ActionStats, Outcome};
 
 /// Rails' `ActionView::Base.streaming_completion_on_exception`, sent on opt-in (see
 /// `docs/rails-parity.md`, E-02).
@@ -86,6 +86,8 @@ pub struct LiveRequest {
     config: &'static LiveConfig,
     /// The app's shutdown, when its router has the layer.
     shutdown: Option<Shutdown>,
+    /// The labels of its metrics and the fields of its log span.
+    name: ActionName,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for LiveRequest {
@@ -115,7 +117,18 @@ impl LiveRequest {
             accept: parts.headers.get(header::ACCEPT).cloned(),
             config: LiveConfig::global(),
             shutdown: parts.extensions.get::<Shutdown>().cloned(),
+            name: ActionName::default(),
         }
+    }
+
+    /// Names the action, for its metrics' `controller` and `action` labels and its log
+    /// lines' span (`live_action{controller=.. action=..}`): `#[live_controller]` passes the
+    /// controller's type name and the method's name. Unnamed, both are empty. Both must be
+    /// fixed names, never built from the request: each pair is a series of every metric.
+    #[must_use]
+    pub fn named(mut self, controller: &'static str, action: &'static str) -> Self {
+        self.name = ActionName { controller, action };
+        self
     }
 
     /// Runs the action under `config` (a controller's) on top of the global config.
@@ -146,7 +159,8 @@ impl LiveRequest {
     {
         let settings = self.config.resolve();
         let html_snippet = settings.html_error_snippet && self.info.accepts_html;
-        let (shared, committed) = Shared::new(settings);
+        let started = std::time::Instant::now();
+        let (shared, committed) = Shared::new(settings, ActionStats::start(self.name));
         // Created before the spawn: if the client leaves before commit, axum drops this
         // handler, the body with it, and the action sees the disconnect.
         let body = LiveBody::new(shared.clone());
@@ -157,8 +171,13 @@ impl LiveRequest {
         let task = {
             let shared = shared.clone();
             async move {
-                let _alive = Counted::new(&stats::LIVE_ACTIONS);
-                let _guard = CloseGuard(shared.clone());
+                let _alive = shared.stats.running();
+                // Dropped with the task before the action ended: cancelled with its client
+                // (`cancel_on_disconnect`) or with the runtime.
+                let mut guard = CloseGuard {
+                    shared: shared.clone(),
+                    outcome: Outcome::ClientGone,
+                };
                 let mut action = pin!(action(live));
                 let polled = poll_fn(|cx| {
                     let polling = Polling::enter(&shared);
@@ -174,16 +193,25 @@ impl LiveRequest {
                     Ok(output) => output.into_result(),
                     Err(panic) => Err(Error::panic(&*panic)),
                 };
+                guard.outcome = Outcome::of(&result);
                 finish(&shared, result, html_snippet);
             }
         };
         let context = Context::inherit(|key| self.config.excludes(key));
-        let action = tokio::spawn(context.scope(task).in_current_span());
+        let ActionName { controller, action } = self.name;
+        // Within the request's span: every line the action logs names it.
+        let span = tracing::error_span!("live_action", controller, action);
+        let action = tokio::spawn(context.scope(task).instrument(span));
         if shared.settings.cancel_on_disconnect {
             shared.cancel_on_disconnect(action.abort_handle());
         }
+        let stats = shared.stats.clone();
         drop(shared);
-        let response = match committed.await {
+        let committed = committed.await;
+        if committed.is_ok() {
+            stats.committed(started.elapsed());
+        }
+        let response = match committed {
             Ok(Committed::Stream(parts)) => return Response::from_parts(parts, Body::new(body)),
             Ok(Committed::Full(response)) => response,
             // The action task was cancelled before it answered: the runtime is shutting down.
@@ -193,12 +221,17 @@ impl LiveRequest {
     }
 }
 
-/// Ends the stream if the action task is dropped before it could (runtime shutdown, abort).
-struct CloseGuard(Arc<Shared>);
+/// Ends the stream if the action task is dropped before it could (runtime shutdown, abort),
+/// and counts the action's end with its outcome, however it ends.
+struct CloseGuard {
+    shared: Arc<Shared>,
+    outcome: Outcome,
+}
 
 impl Drop for CloseGuard {
     fn drop(&mut self) {
-        self.0.abandon();
+        self.shared.abandon();
+        self.shared.stats.ended(self.outcome);
     }
 }
 

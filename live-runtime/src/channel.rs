@@ -24,7 +24,7 @@ use tokio::time::{Instant, Sleep};
 use crate::config::Resolved;
 use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::head::{Committed, Head};
-use crate::stats::{self, Counted};
+use crate::stats::{ActionStats, Counted};
 
 /// What [`LiveStream::on_error`](crate::LiveStream::on_error) stores: run with the error and
 /// the last chunks to send (a tail's), after commit.
@@ -44,6 +44,8 @@ pub(crate) struct Shared {
     /// The action dropped its committed stream during its poll; closed after that poll.
     dropped: AtomicBool,
     pub(crate) settings: Resolved,
+    /// The action's figures (`stats()` and metrics), shared with what it hands over.
+    pub(crate) stats: Arc<ActionStats>,
 }
 
 struct State {
@@ -92,7 +94,10 @@ impl State {
 }
 
 impl Shared {
-    pub(crate) fn new(settings: Resolved) -> (Arc<Self>, oneshot::Receiver<Committed>) {
+    pub(crate) fn new(
+        settings: Resolved,
+        stats: ActionStats,
+    ) -> (Arc<Self>, oneshot::Receiver<Committed>) {
         let (commit, committed) = oneshot::channel();
         let shared = Shared {
             state: Mutex::new(State {
@@ -118,6 +123,7 @@ impl Shared {
             gone: Notify::new(),
             dropped: AtomicBool::new(false),
             settings,
+            stats: Arc::new(stats),
         };
         (Arc::new(shared), committed)
     }
@@ -507,12 +513,12 @@ pub(crate) struct LiveBody {
 impl LiveBody {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         LiveBody {
+            _open: shared.stats.open_stream(),
             shared,
             keep_alive: None,
             source: None,
             tail_flushed: false,
             bytes_sent: 0,
-            _open: Counted::new(&stats::OPEN_STREAMS),
         }
     }
 }
@@ -641,6 +647,7 @@ impl Body for LiveBody {
                 .get_or_insert_with(|| Box::pin(tokio::time::sleep(interval)));
             if timer.as_mut().poll(cx).is_ready() {
                 timer.as_mut().reset(Instant::now() + interval);
+                shared.stats.keep_alive();
                 return Poll::Ready(Some(Ok(Frame::data(bytes))));
             }
         }

@@ -359,6 +359,8 @@ pub use cookie::Cookie;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use response::Live;
 pub use shutdown::Shutdown;
+#[cfg(feature = "metrics")]
+pub use stats::describe_metrics;
 pub use stats::{Stats, stats};
 pub use stream::{LiveStream, Tail};
 

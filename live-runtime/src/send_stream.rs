@@ -97,6 +97,21 @@ impl Download {
         self
     }
 
+    /// The `Content-Disposition` value this download is sent with: Rails' format, an ASCII
+    /// fallback name and the RFC 5987 UTF-8 name, safe for any filename (quotes, backslashes,
+    /// `;` and line breaks are percent-escaped, so no name can break out of the header).
+    ///
+    /// ```
+    /// use live_runtime::send_stream::Download;
+    /// assert_eq!(
+    ///     Download::new("my file.csv").content_disposition(),
+    ///     "attachment; filename=\"my file.csv\"; filename*=UTF-8''my%20file.csv"
+    /// );
+    /// ```
+    pub fn content_disposition(&self) -> String {
+        content_disposition(self.disposition, &self.filename)
+    }
+
     fn resolved_type(&self) -> String {
         self.content_type.clone().unwrap_or_else(|| {
             let extension = self.filename.rsplit_once('.').map_or("", |(_, ext)| ext);
@@ -138,7 +153,7 @@ impl Live {
         Fut: Future<Output = Result>,
     {
         let content_type = download.resolved_type();
-        let disposition = content_disposition(download.disposition, &download.filename);
+        let disposition = download.content_disposition();
         tracing::info!(
             filename = %download.filename,
             disposition = download.disposition.as_str(),

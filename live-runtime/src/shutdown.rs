@@ -218,11 +218,23 @@ impl Drop for Registration {
 mod tests {
     use super::*;
     use crate::config::LiveConfig;
+    use crate::stats::{ActionName, ActionStats};
+
+    /// The stream state of an unnamed action.
+    fn new_shared() -> (
+        Arc<Shared>,
+        tokio::sync::oneshot::Receiver<crate::head::Committed>,
+    ) {
+        Shared::new(
+            LiveConfig::global().resolve(),
+            ActionStats::start(ActionName::default()),
+        )
+    }
 
     #[tokio::test]
     async fn begins_once_and_tracks_streams_until_they_end() {
         let shutdown = Shutdown::new();
-        let (shared, _committed) = Shared::new(LiveConfig::global().resolve());
+        let (shared, _committed) = new_shared();
         shutdown.register(&shared);
         assert_eq!(shutdown.live_actions(), 1);
         assert!(shared.is_connected());
@@ -246,7 +258,7 @@ mod tests {
         assert_eq!(shutdown.live_actions(), 0);
 
         // Too late to be tracked: ended at once.
-        let (late, _committed) = Shared::new(LiveConfig::global().resolve());
+        let (late, _committed) = new_shared();
         shutdown.register(&late);
         assert_eq!(shutdown.live_actions(), 0);
         assert!(!late.is_connected());

@@ -1,15 +1,83 @@
-//! Counters of what is alive right now, to watch for leaks in production and in tests.
+//! Counters of what is alive right now, to watch for leaks in production and in tests, and,
+//! with the `metrics` feature, the same figures emitted through the
+//! [`metrics`](https://docs.rs/metrics) facade for whatever recorder the app installs
+//! (`docs/metrics.md` has the table). Every update of a counter goes through here and emits
+//! its metric, so the two cannot disagree.
+//!
+//! Labels are the controller and action names only, fixed at compile time, so a metric has a
+//! bounded number of series. Handles are registered once per action and per subscription, so
+//! the per-event path is a call on a handle: without a recorder, a check of an empty handle.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::error::{ErrorKind, Result};
 
 pub(crate) static LIVE_ACTIONS: AtomicUsize = AtomicUsize::new(0);
 pub(crate) static OPEN_STREAMS: AtomicUsize = AtomicUsize::new(0);
 pub(crate) static SUBSCRIBERS: AtomicUsize = AtomicUsize::new(0);
-pub(crate) static PUBLISHED: AtomicU64 = AtomicU64::new(0);
-pub(crate) static DELIVERED: AtomicU64 = AtomicU64::new(0);
-pub(crate) static GAPS: AtomicU64 = AtomicU64::new(0);
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) static REDIS_RECONNECTS: AtomicU64 = AtomicU64::new(0);
+static PUBLISHED: AtomicU64 = AtomicU64::new(0);
+static DELIVERED: AtomicU64 = AtomicU64::new(0);
+static GAPS: AtomicU64 = AtomicU64::new(0);
+static REDIS_RECONNECTS: AtomicU64 = AtomicU64::new(0);
+
+/// The metric names, as in `docs/metrics.md`.
+mod name {
+    pub(super) const STREAMS_OPEN: &str = "live_streams_open";
+    pub(super) const SUBSCRIBERS: &str = "live_broadcast_subscribers";
+    pub(super) const STARTED: &str = "live_actions_started_total";
+    pub(super) const ENDED: &str = "live_actions_ended_total";
+    pub(super) const EVENTS: &str = "live_events_written_total";
+    pub(super) const BYTES: &str = "live_bytes_written_total";
+    pub(super) const KEEP_ALIVES: &str = "live_sse_keep_alives_total";
+    pub(super) const COMMIT: &str = "live_commit_seconds";
+    pub(super) const PUBLISHED: &str = "live_broadcast_published_total";
+    pub(super) const DELIVERED: &str = "live_broadcast_delivered_total";
+    pub(super) const GAPS: &str = "live_broadcast_gaps_total";
+    pub(super) const REDIS_RECONNECTS: &str = "live_redis_reconnects_total";
+}
+
+#[cfg(feature = "metrics")]
+use metrics::{Counter, Gauge, Histogram};
+#[cfg(not(feature = "metrics"))]
+use off::{Counter, Gauge, Histogram};
+
+/// Stand-ins for the `metrics` handles when the feature is off: they do nothing.
+#[cfg(not(feature = "metrics"))]
+mod off {
+    #[derive(Default)]
+    pub(super) struct Counter;
+    impl Counter {
+        pub(super) fn increment(&self, _: u64) {}
+    }
+    #[derive(Default)]
+    pub(super) struct Gauge;
+    impl Gauge {
+        pub(super) fn increment(&self, _: f64) {}
+        pub(super) fn decrement(&self, _: f64) {}
+    }
+    #[derive(Default)]
+    pub(super) struct Histogram;
+    impl Histogram {
+        pub(super) fn record(&self, _: f64) {}
+    }
+}
+
+/// Registers the metric `$name` of kind `$kind` (`counter`, `gauge`, `histogram`) with the
+/// recorder installed now, or makes its stand-in without the feature.
+macro_rules! handle {
+    ($kind:ident, $name:expr $(, $label:literal => $value:expr)* $(,)?) => {{
+        #[cfg(feature = "metrics")]
+        let handle = metrics::$kind!($name $(, $label => $value)*);
+        #[cfg(not(feature = "metrics"))]
+        let handle = {
+            let _ = $name;
+            $(let _ = $value;)*
+            Default::default()
+        };
+        handle
+    }};
+}
 
 /// A snapshot of [`stats`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,19 +120,227 @@ pub fn stats() -> Stats {
     }
 }
 
-/// Counts itself in a counter for as long as it lives.
-#[derive(Debug)]
-pub(crate) struct Counted(&'static AtomicUsize);
+/// Describes every metric live emits (type, unit, meaning) to the recorder installed now, so
+/// an exporter can print its help text: call it once, after installing the recorder.
+#[cfg(feature = "metrics")]
+pub fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!(name::STREAMS_OPEN, "Live response bodies open now");
+    describe_gauge!(name::SUBSCRIBERS, "Broadcast subscriptions alive now");
+    describe_counter!(name::STARTED, "Live actions started");
+    describe_counter!(name::ENDED, "Live actions ended, by outcome");
+    describe_counter!(name::EVENTS, "Chunks and SSE events queued for clients");
+    describe_counter!(name::BYTES, Unit::Bytes, "Bytes queued for clients");
+    describe_counter!(name::KEEP_ALIVES, "SSE keep-alive comments sent");
+    describe_histogram!(
+        name::COMMIT,
+        Unit::Seconds,
+        "Time from a live action's start to its response head"
+    );
+    describe_counter!(name::PUBLISHED, "Events published to a broadcast hub");
+    describe_counter!(
+        name::DELIVERED,
+        "Events handed to broadcast subscribers, one per subscriber"
+    );
+    describe_counter!(name::GAPS, "Gaps announced to broadcast subscribers");
+    describe_counter!(
+        name::REDIS_RECONNECTS,
+        "Redis connections made again after a loss"
+    );
+}
+
+/// Counts itself in a counter, and in a gauge if it has one, for as long as it lives.
+pub(crate) struct Counted {
+    counter: &'static AtomicUsize,
+    gauge: Option<Gauge>,
+}
 
 impl Counted {
     pub(crate) fn new(counter: &'static AtomicUsize) -> Self {
         counter.fetch_add(1, Ordering::Relaxed);
-        Counted(counter)
+        Counted {
+            counter,
+            gauge: None,
+        }
+    }
+
+    fn with_gauge(counter: &'static AtomicUsize, gauge: Gauge) -> Self {
+        gauge.increment(1.0);
+        let mut counted = Self::new(counter);
+        counted.gauge = Some(gauge);
+        counted
     }
 }
 
 impl Drop for Counted {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.counter.fetch_sub(1, Ordering::Relaxed);
+        if let Some(gauge) = &self.gauge {
+            gauge.decrement(1.0);
+        }
     }
+}
+
+impl std::fmt::Debug for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Counted")
+    }
+}
+
+/// Which action a metric is about: the labels of every per-action metric.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ActionName {
+    pub(crate) controller: &'static str,
+    pub(crate) action: &'static str,
+}
+
+/// How a live action ended: the `outcome` label of `live_actions_ended_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Completed,
+    ClientGone,
+    WriteTimeout,
+    Error,
+    Panic,
+    Shutdown,
+}
+
+impl Outcome {
+    /// The outcome of an action that returned `result`.
+    pub(crate) fn of(result: &Result) -> Self {
+        match result.as_ref().map_err(crate::Error::kind) {
+            Ok(()) => Outcome::Completed,
+            Err(ErrorKind::ClientDisconnected) => Outcome::ClientGone,
+            Err(ErrorKind::WriteTimeout) => Outcome::WriteTimeout,
+            Err(ErrorKind::Panic) => Outcome::Panic,
+            Err(ErrorKind::ShuttingDown) => Outcome::Shutdown,
+            Err(_) => Outcome::Error,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::ClientGone => "client_gone",
+            Outcome::WriteTimeout => "write_timeout",
+            Outcome::Error => "error",
+            Outcome::Panic => "panic",
+            Outcome::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// The figures of one live action, from its start to the end of its stream: its metric
+/// handles, registered once, so writing an event costs a call on a handle.
+pub(crate) struct ActionStats {
+    name: ActionName,
+    events: Counter,
+    bytes: Counter,
+    keep_alives: Counter,
+}
+
+impl ActionStats {
+    /// A live action named `name` starts.
+    pub(crate) fn start(name: ActionName) -> Self {
+        let (controller, action) = (name.controller, name.action);
+        let started: Counter =
+            handle!(counter, name::STARTED, "controller" => controller, "action" => action);
+        started.increment(1);
+        ActionStats {
+            name,
+            events: handle!(counter, name::EVENTS, "controller" => controller, "action" => action),
+            bytes: handle!(counter, name::BYTES, "controller" => controller, "action" => action),
+            keep_alives: handle!(counter, name::KEEP_ALIVES, "controller" => controller, "action" => action),
+        }
+    }
+
+    /// Counts the action's task while it runs (`live_actions`).
+    pub(crate) fn running(&self) -> Counted {
+        Counted::new(&LIVE_ACTIONS)
+    }
+
+    /// Counts a response body while hyper holds it (`open_streams`, `live_streams_open`).
+    pub(crate) fn open_stream(&self) -> Counted {
+        let ActionName { controller, action } = self.name;
+        Counted::with_gauge(
+            &OPEN_STREAMS,
+            handle!(gauge, name::STREAMS_OPEN, "controller" => controller, "action" => action),
+        )
+    }
+
+    /// A chunk (an SSE event, a forwarded delivery) of `len` bytes is queued for the client.
+    pub(crate) fn written(&self, len: usize) {
+        self.events.increment(1);
+        self.bytes.increment(len as u64);
+    }
+
+    /// An SSE keep-alive comment went out.
+    pub(crate) fn keep_alive(&self) {
+        self.keep_alives.increment(1);
+    }
+
+    /// The response head went out `elapsed` after the action started.
+    pub(crate) fn committed(&self, elapsed: Duration) {
+        let ActionName { controller, action } = self.name;
+        let histogram: Histogram =
+            handle!(histogram, name::COMMIT, "controller" => controller, "action" => action);
+        histogram.record(elapsed.as_secs_f64());
+    }
+
+    /// The action ended so.
+    pub(crate) fn ended(&self, outcome: Outcome) {
+        let ActionName { controller, action } = self.name;
+        let ended: Counter = handle!(
+            counter,
+            name::ENDED,
+            "controller" => controller,
+            "action" => action,
+            "outcome" => outcome.label(),
+        );
+        ended.increment(1);
+    }
+}
+
+/// The figures of one broadcast subscription.
+pub(crate) struct SubscriberStats {
+    _counted: Counted,
+    delivered: Counter,
+    gaps: Counter,
+}
+
+impl SubscriberStats {
+    pub(crate) fn new() -> Self {
+        SubscriberStats {
+            _counted: Counted::with_gauge(&SUBSCRIBERS, handle!(gauge, name::SUBSCRIBERS)),
+            delivered: handle!(counter, name::DELIVERED),
+            gaps: handle!(counter, name::GAPS),
+        }
+    }
+
+    /// An event was handed to the subscriber.
+    pub(crate) fn delivered(&self) {
+        DELIVERED.fetch_add(1, Ordering::Relaxed);
+        self.delivered.increment(1);
+    }
+
+    /// A gap was announced to the subscriber.
+    pub(crate) fn gap(&self) {
+        GAPS.fetch_add(1, Ordering::Relaxed);
+        self.gaps.increment(1);
+    }
+}
+
+/// An event was published to a hub.
+pub(crate) fn published() {
+    PUBLISHED.fetch_add(1, Ordering::Relaxed);
+    let published: Counter = handle!(counter, name::PUBLISHED);
+    published.increment(1);
+}
+
+/// A Redis connection was made again after one was lost.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) fn redis_reconnected() {
+    REDIS_RECONNECTS.fetch_add(1, Ordering::Relaxed);
+    let reconnects: Counter = handle!(counter, name::REDIS_RECONNECTS);
+    reconnects.increment(1);
 }

@@ -47,6 +47,7 @@ impl LiveStream {
         let chunk = chunk.into();
         let len = chunk.len();
         self.shared.write(chunk).await?;
+        self.shared.stats.written(len);
         Ok(len)
     }
 

@@ -120,7 +120,7 @@ pub(super) fn example_binary(name: &str) -> PathBuf {
     executable
 }
 
-async fn start_stocks(port: u16) -> Process {
+pub(super) async fn start_stocks(port: u16) -> Process {
     let child = Command::new(example_binary("stocks"))
         .env("PORT", port.to_string())
         .env("STOCKS_INTERVAL_MS", "200")

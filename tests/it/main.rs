@@ -12,6 +12,7 @@ mod redis_server;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bad_input;
 mod broadcast;
 mod browser;
 mod browser_chat;
@@ -25,6 +26,7 @@ mod examples;
 mod hello;
 mod http2;
 mod locals;
+mod metrics;
 mod rails_parity;
 mod send_stream;
 mod shutdown;

@@ -74,6 +74,7 @@ impl ::live_runtime::__private::Controller for StocksController {
                     ),
                 )
         });
+        const __LIVE_CONTROLLER: &str = "StocksController";
         let __controller = ::live_runtime::__private::Arc::new(self);
         let __live_index = {
             let __controller = ::live_runtime::__private::Arc::clone(&__controller);
@@ -127,6 +128,7 @@ impl ::live_runtime::__private::Controller for StocksController {
                 };
                 __live_request
                     .with_config(&__LIVE_CONFIG)
+                    .named(__LIVE_CONTROLLER, "show")
                     .spawn(move |__live_handle| async move {
                         let __action = __controller.show(__arg0, __live_handle);
                         ::live_runtime::__private::check_send(__action).await
@@ -173,6 +175,7 @@ impl ::live_runtime::__private::Controller for StocksController {
                 };
                 __live_request
                     .with_config(&__LIVE_CONFIG)
+                    .named(__LIVE_CONTROLLER, "update")
                     .spawn(move |__live_handle| async move {
                         let __action = __controller
                             .update(__arg0, __live_handle, __arg2);
@@ -208,6 +211,7 @@ impl ::live_runtime::__private::Controller for StocksController {
                 };
                 __live_request
                     .with_config(&__LIVE_CONFIG)
+                    .named(__LIVE_CONTROLLER, "prices")
                     .spawn(move |__live_handle| async move {
                         let __action = __controller.prices(__arg0, __live_handle);
                         ::live_runtime::__private::check_send(__action).await

@@ -80,12 +80,17 @@ impl Sse {
             retry + "\n"
         };
         stream.write(opening).await?;
-        let deliveries = futures_util::stream::unfold(subscription, |mut subscription| async {
-            let bytes = match subscription.next().await? {
-                Delivery::Event(event) => event.sse_bytes(),
-                Delivery::Gap(gap) => gap.sse_bytes(),
-            };
-            Some((bytes, subscription))
+        let stats = stream.shared().stats.clone();
+        let deliveries = futures_util::stream::unfold(subscription, move |mut subscription| {
+            let stats = stats.clone();
+            async move {
+                let bytes = match subscription.next().await? {
+                    Delivery::Event(event) => event.sse_bytes(),
+                    Delivery::Gap(gap) => gap.sse_bytes(),
+                };
+                stats.written(bytes.len());
+                Some((bytes, subscription))
+            }
         });
         stream.hand_over(deliveries)
     }

@@ -88,7 +88,6 @@ mod redis;
 mod subscription;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -362,7 +361,7 @@ impl Hub {
             #[cfg(feature = "redis")]
             Engine::Redis(engine) => Box::pin(engine.publish(topic, event, data)).await?,
         };
-        stats::PUBLISHED.fetch_add(1, Ordering::Relaxed);
+        stats::published();
         Ok(id)
     }
 

@@ -19,7 +19,6 @@
 //!   while a node is reconnecting.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -445,7 +444,7 @@ impl Shared {
         {
             Ok(connection) => {
                 if commands.connected_before {
-                    stats::REDIS_RECONNECTS.fetch_add(1, Ordering::Relaxed);
+                    stats::redis_reconnected();
                 }
                 commands.connected_before = true;
                 commands.failed_at = None;
@@ -652,7 +651,7 @@ async fn read_forever(shared: Weak<Shared>) {
                 match epoch {
                     Ok((conn, epoch)) => {
                         if lost {
-                            stats::REDIS_RECONNECTS.fetch_add(1, Ordering::Relaxed);
+                            stats::redis_reconnected();
                             tracing::info!("broadcast: reconnected to Redis");
                         }
                         hub.adopt_epoch(epoch.as_deref().and_then(parse_epoch));

@@ -3,14 +3,13 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use super::event::{Delivery, Gap};
 use super::id::EventId;
 use super::{Hub, Replay, Signal};
-use crate::stats::{self, Counted};
+use crate::stats::SubscriberStats;
 
 /// The events of one topic, for one subscriber: the retained ones it asked to replay, then
 /// live ones as they are published. Get one with [`Hub::subscribe`].
@@ -34,7 +33,7 @@ pub struct Subscription {
     /// A catch-up from the history that is due: kept here until it is queued, so a `next()`
     /// cancelled while reading the history does not lose it.
     catch_up: Option<CatchUp>,
-    _counted: Counted,
+    stats: SubscriberStats,
 }
 
 /// Why a subscription must read the history before it goes on.
@@ -63,7 +62,7 @@ impl Subscription {
             receiver,
             last: since,
             catch_up: None,
-            _counted: Counted::new(&stats::SUBSCRIBERS),
+            stats: SubscriberStats::new(),
         };
         subscription.queue(replay, false);
         subscription
@@ -132,11 +131,9 @@ impl Subscription {
         match &delivery {
             Delivery::Event(event) => {
                 self.last = Some(event.id());
-                stats::DELIVERED.fetch_add(1, Ordering::Relaxed);
+                self.stats.delivered();
             }
-            Delivery::Gap(_) => {
-                stats::GAPS.fetch_add(1, Ordering::Relaxed);
-            }
+            Delivery::Gap(_) => self.stats.gap(),
         }
         delivery
     }

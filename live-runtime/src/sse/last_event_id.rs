@@ -15,7 +15,8 @@ use http::{StatusCode, request::Parts};
 /// - Present but malformed (not UTF-8, or `T::from_str` fails): the request is rejected with
 ///   `400 Bad Request` and a plain-text body naming the header. A browser only sends back ids
 ///   the server sent, so a malformed one is a client bug or a forged request; better a clear
-///   400 than a stream that silently starts over.
+///   400 than a stream that silently starts over. The body quotes at most the first 64 bytes
+///   of the value, escaped: a hostile header is not echoed back whole.
 ///
 /// `LastEventId<String>` accepts every id the [`Sse`](super::Sse) writer sends, non-ASCII ones
 /// included: a browser sends the id back as UTF-8, and the writer refuses the ids that a header
@@ -30,6 +31,9 @@ use http::{StatusCode, request::Parts};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LastEventId<T = String>(pub Option<T>);
+
+/// The most bytes of a malformed `Last-Event-ID` that its `400` response quotes.
+const QUOTED_BYTES: usize = 64;
 
 impl<T> LastEventId<T> {
     /// The last event's id, if the client sent one.
@@ -74,8 +78,15 @@ where
         if text.is_empty() {
             return Ok(LastEventId(None));
         }
-        text.parse()
-            .map(|id| LastEventId(Some(id)))
-            .map_err(|e| reject(format!("{text:?}: {e}")))
+        text.parse().map(|id| LastEventId(Some(id))).map_err(|e| {
+            // Cut at a char boundary: the text is UTF-8, not only ASCII.
+            let mut end = text.len().min(QUOTED_BYTES);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let quoted = &text[..end];
+            let cut = if quoted.len() < text.len() { "..." } else { "" };
+            reject(format!("{quoted:?}{cut}: {e}"))
+        })
     }
 }
