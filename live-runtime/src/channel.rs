@@ -3,7 +3,9 @@
 //!
 //! The action side writes through [`Shared`]; hyper polls the [`LiveBody`]. Both meet in one
 //! small mutex-protected state, so every operation is one uncontended lock, and a stream that
-//! holds nothing costs no allocation beyond the state itself.
+//! holds nothing costs no allocation beyond the state itself. The state's phases are two
+//! enums, one per side: the writer is open, closed or failed; the reader is reading, shutting
+//! down, gone or aborted (with why). Every other module goes through the named operations here.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -48,24 +50,44 @@ pub(crate) struct Shared {
     pub(crate) stats: Arc<ActionStats>,
 }
 
+/// The action's side of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// The action may write.
+    Open,
+    /// The action is done: the body ends cleanly once it has sent what is queued.
+    Closed,
+    /// The action failed after commit: the body sends what is queued (the `on_error` tail),
+    /// then ends with an error, so the client sees an incomplete response, not a whole one.
+    Failed,
+}
+
+/// The client's side of a stream: why it is ending, if it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// The body is being sent.
+    Reading,
+    /// The server is shutting down: writes fail, and the body sends what is queued, then
+    /// ends cleanly. Stays so once the body is dropped: writers still learn why.
+    ShuttingDown,
+    /// The body was dropped: the client is gone. Nothing more is sent.
+    Gone,
+    /// The stream was aborted (a write timeout, a length mismatch): the body ends with an
+    /// error, so hyper aborts the connection instead of ending it as complete.
+    Aborted(ErrorKind),
+}
+
+/// A response's state: its two sides as phases, so only states that can happen are written
+/// down, and what each operation may do follows from them.
 struct State {
     queue: VecDeque<Bytes>,
-    /// The writer side is done: the body ends once the queue is drained.
-    closed: bool,
-    /// The body was dropped (client gone) or aborted.
-    disconnected: bool,
-    /// The server is shutting down: writes fail, and the body ends once the queue is drained.
-    shutting_down: bool,
-    /// Why the stream was aborted (a write timeout, a length mismatch): the body then ends
-    /// with an error, so hyper aborts the connection instead of ending it as complete.
-    aborted: Option<ErrorKind>,
-    /// The action failed after commit: once the queue is drained (the `on_error` tail), the
-    /// body ends with an error, so the client sees an incomplete response, not a whole one.
-    failed: bool,
+    writer: Writer,
+    reader: Reader,
     /// The declared length of a download and the bytes written so far.
     length: Option<(u64, u64)>,
     writer_waiting: bool,
-    reader: Option<Waker>,
+    /// The body's waker, while it waits for data.
+    body_waker: Option<Waker>,
     /// Taken by the commit; `None` once the response head is on its way.
     commit: Option<oneshot::Sender<Committed>>,
     /// The response head, parked here once the `Live` handle has been turned into a stream or
@@ -87,9 +109,23 @@ struct State {
 }
 
 impl State {
+    /// The action is done writing.
+    fn is_closed(&self) -> bool {
+        self.writer != Writer::Open
+    }
+
     /// The client is gone or the server is shutting down: the stream is on its way out.
     fn is_ending(&self) -> bool {
-        self.disconnected || self.shutting_down
+        self.reader != Reader::Reading
+    }
+
+    fn is_shutting_down(&self) -> bool {
+        self.reader == Reader::ShuttingDown
+    }
+
+    /// The body is gone or aborted (not only shutting down).
+    fn is_disconnected(&self) -> bool {
+        matches!(self.reader, Reader::Gone | Reader::Aborted(_))
     }
 }
 
@@ -102,14 +138,11 @@ impl Shared {
         let shared = Shared {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
-                closed: false,
-                disconnected: false,
-                shutting_down: false,
-                aborted: None,
-                failed: false,
+                writer: Writer::Open,
+                reader: Reader::Reading,
                 length: None,
                 writer_waiting: false,
-                reader: None,
+                body_waker: None,
                 commit: Some(commit),
                 head: None,
                 ignore_disconnect: false,
@@ -169,7 +202,9 @@ impl Shared {
                 .is_err()
             {
                 // The handler is gone: the client left before the response was committed.
-                state.disconnected = true;
+                if state.reader == Reader::Reading {
+                    state.reader = Reader::Gone;
+                }
             }
         }
     }
@@ -219,7 +254,7 @@ impl Shared {
         let Some(commit) = state.commit.take() else {
             return Err(value);
         };
-        state.closed = true;
+        state.writer = Writer::Closed;
         drop(state);
         // If the handler is gone, so is the client; the response is simply dropped.
         let _ = commit.send(Committed::Full(respond(value)));
@@ -236,15 +271,15 @@ impl Shared {
             let mut room = pin!(self.room.notified());
             {
                 let mut state = self.lock();
-                if state.closed {
+                if state.is_closed() {
                     return Err(Error::closed());
                 }
-                if state.shutting_down {
+                if state.is_shutting_down() {
                     Self::commit_event_stream(&mut state);
                     return Err(Error::shutting_down());
                 }
                 Self::commit_stream(&mut state);
-                if state.disconnected {
+                if state.is_disconnected() {
                     return Self::disconnect_result(&state);
                 }
                 if chunk.is_empty() {
@@ -283,18 +318,18 @@ impl Shared {
     }
 
     fn disconnect_result(state: &State) -> Result {
-        match state.aborted {
+        match state.reader {
             _ if state.ignore_disconnect => Ok(()),
-            Some(ErrorKind::WriteTimeout) => Err(Error::write_timeout()),
-            Some(_) => Err(Error::closed()),
-            None => Err(Error::client_disconnected()),
+            Reader::Aborted(ErrorKind::WriteTimeout) => Err(Error::write_timeout()),
+            Reader::Aborted(_) => Err(Error::closed()),
+            _ => Err(Error::client_disconnected()),
         }
     }
 
     /// Queues chunks past the buffer's bound: the last words of a failed action (`on_error`).
     pub(crate) fn write_tail(&self, chunks: Vec<Bytes>) {
         let mut state = self.lock();
-        if state.closed || state.is_ending() || chunks.is_empty() {
+        if state.is_closed() || state.is_ending() || chunks.is_empty() {
             return;
         }
         state
@@ -306,27 +341,37 @@ impl Shared {
     /// Ends the stream: commits if nothing was, and lets the body finish once drained; a
     /// download that is short of its declared length is aborted instead.
     pub(crate) fn close(&self) {
-        let mut state = self.lock();
-        Self::commit_stream(&mut state);
-        if let Some((expected, written)) = state.length.filter(|(e, w)| w < e && !state.closed) {
-            tracing::error!(
-                expected,
-                written,
-                "live: download ended short of its declared length"
-            );
-            state.closed = true;
-            self.abort(state, ErrorKind::LengthMismatch);
-            return;
-        }
-        state.closed = true;
-        wake_reader(state);
+        self.end_writing(Writer::Closed);
     }
 
     /// Ends the stream of an action that failed after commit: what is queued goes out, then
     /// the body ends with an error instead of cleanly.
     pub(crate) fn fail(&self) {
-        self.lock().failed = true;
-        self.close();
+        self.end_writing(Writer::Failed);
+    }
+
+    /// The writer is done, as `end` says. A failure outranks a close: the action's stream is
+    /// closed when the action drops it, before the action's error reaches the runner.
+    fn end_writing(&self, end: Writer) {
+        let mut state = self.lock();
+        Self::commit_stream(&mut state);
+        if state.is_closed() {
+            if end == Writer::Failed {
+                state.writer = end;
+            }
+            return wake_reader(state);
+        }
+        state.writer = end;
+        if let Some((expected, written)) = state.length.filter(|(e, w)| w < e) {
+            tracing::error!(
+                expected,
+                written,
+                "live: download ended short of its declared length"
+            );
+            self.abort(state, ErrorKind::LengthMismatch);
+            return;
+        }
+        wake_reader(state);
     }
 
     pub(crate) fn mark_dropped(&self) {
@@ -343,7 +388,9 @@ impl Shared {
     pub(crate) fn abandon(&self) {
         let mut state = self.lock();
         state.commit = None;
-        state.closed = true;
+        if state.writer == Writer::Open {
+            state.writer = Writer::Closed;
+        }
         wake_reader(state);
     }
 
@@ -351,13 +398,13 @@ impl Shared {
     /// ends cleanly; writes fail and `disconnected()` resolves, so the action ends too.
     pub(crate) fn shut_down(&self) {
         let mut state = self.lock();
-        if state.disconnected {
+        if state.is_ending() {
             // The stream is ending already.
             return;
         }
         // Closed by its action, a stream may still be sending a source it was handed: it
         // ends too.
-        state.shutting_down = true;
+        state.reader = Reader::ShuttingDown;
         state.writer_waiting = false;
         Self::commit_event_stream(&mut state);
         wake_reader(state);
@@ -367,8 +414,8 @@ impl Shared {
 
     /// Ends the body with an error, which makes hyper abort the connection.
     fn abort(&self, mut state: MutexGuard<'_, State>, why: ErrorKind) {
-        state.aborted = Some(why);
-        let reader = state.reader.take();
+        state.reader = Reader::Aborted(why);
+        let reader = state.body_waker.take();
         self.mark_disconnected(state);
         if let Some(reader) = reader {
             reader.wake();
@@ -380,11 +427,11 @@ impl Shared {
     /// Commits the stream if needed.
     pub(crate) fn hand_over(&self, source: impl Stream<Item = Bytes> + Send + 'static) -> Result {
         let mut state = self.lock();
-        if state.closed {
+        if state.is_closed() {
             return Err(Error::closed());
         }
         if state.is_ending() {
-            return Err(if state.shutting_down {
+            return Err(if state.is_shutting_down() {
                 Error::shutting_down()
             } else {
                 Error::client_disconnected()
@@ -420,7 +467,9 @@ impl Shared {
     /// The client is gone: drop what is queued (docs/rails-parity.md, D-06) and wake everyone who
     /// waits.
     fn mark_disconnected(&self, mut state: MutexGuard<'_, State>) {
-        state.disconnected = true;
+        if state.reader == Reader::Reading {
+            state.reader = Reader::Gone;
+        }
         state.queue = VecDeque::new();
         state.writer_waiting = false;
         // A source the body never took (it was dropped before its first poll) goes too.
@@ -432,7 +481,7 @@ impl Shared {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.lock().is_closed()
     }
 
     pub(crate) fn is_connected(&self) -> bool {
@@ -577,7 +626,7 @@ impl Body for LiveBody {
         // earlier, it would let hyper end a complete-looking response that a later write past
         // the length could no longer abort.
         let sendable = (state.length)
-            .filter(|_| !state.closed)
+            .filter(|_| !state.is_closed())
             .map(|(expected, _)| expected.saturating_sub(1).saturating_sub(this.bytes_sent));
         let first = match sendable {
             Some(0) => None,
@@ -600,17 +649,17 @@ impl Body for LiveBody {
             }
             return this.sent(frame, silence);
         }
-        if let Some(why) = state.aborted {
+        if let Reader::Aborted(why) = state.reader {
             return Poll::Ready(Some(Err(format!("live stream aborted: {why:?}").into())));
         }
-        if state.shutting_down {
+        if state.is_shutting_down() {
             return Poll::Ready(None);
         }
         if let Some(source) = state.source.take() {
             this.source = Some(source);
         }
-        if state.closed && this.source.is_none() {
-            if state.failed {
+        if state.is_closed() && this.source.is_none() {
+            if state.writer == Writer::Failed {
                 // hyper drops what it has buffered when a body fails: one pending poll first
                 // lets it flush the `on_error` tail (the socket permitting).
                 if !std::mem::replace(&mut this.tail_flushed, true) {
@@ -621,9 +670,9 @@ impl Body for LiveBody {
             }
             return Poll::Ready(None);
         }
-        match &mut state.reader {
+        match &mut state.body_waker {
             Some(waker) => waker.clone_from(cx.waker()),
-            None => state.reader = Some(cx.waker().clone()),
+            None => state.body_waker = Some(cx.waker().clone()),
         }
         let keep_alive = state.keep_alive.clone();
         drop(state);
@@ -656,9 +705,9 @@ impl Body for LiveBody {
 
     fn is_end_stream(&self) -> bool {
         let state = self.shared.lock();
-        let done = state.shutting_down
-            || (state.closed && state.source.is_none() && self.source.is_none());
-        done && state.queue.is_empty() && state.aborted.is_none() && !state.failed
+        let done = state.is_shutting_down()
+            || (state.writer == Writer::Closed && state.source.is_none() && self.source.is_none());
+        done && state.queue.is_empty() && !matches!(state.reader, Reader::Aborted(_))
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -668,7 +717,7 @@ impl Body for LiveBody {
 
 /// Wakes the body, if it waits for data, after releasing the lock.
 fn wake_reader(mut state: MutexGuard<'_, State>) {
-    let reader = state.reader.take();
+    let reader = state.body_waker.take();
     drop(state);
     if let Some(reader) = reader {
         reader.wake();
@@ -680,7 +729,7 @@ impl Drop for LiveBody {
         // hyper drops the body when the connection is gone (or the response is complete).
         let mut state = self.shared.lock();
         // Not closed by the action: the client is gone, or the server shutting down.
-        let action = state.cancel.take().filter(|_| !state.closed);
+        let action = state.cancel.take().filter(|_| !state.is_closed());
         self.shared.mark_disconnected(state);
         if let Some(action) = action {
             tracing::debug!("live: client gone, action cancelled (cancel_on_disconnect)");
