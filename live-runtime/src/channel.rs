@@ -77,10 +77,34 @@ enum Reader {
     Aborted(ErrorKind),
 }
 
+/// What a write queues: a chunk as it is, or bytes copied into the shared buffer.
+pub(crate) enum Chunk<'a> {
+    /// Queued as it is: no copy, whatever its size.
+    Owned(Bytes),
+    /// Copied after what is queued, into one buffer that the body takes whole: small encoded
+    /// events cost no allocation each (the buffer's storage is reclaimed once the body has
+    /// sent it), and events written while the body is busy go out together.
+    Copied(&'a [u8]),
+}
+
+impl Chunk<'_> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Chunk::Owned(bytes) => bytes.len(),
+            Chunk::Copied(bytes) => bytes.len(),
+        }
+    }
+}
+
 /// A response's state: its two sides as phases, so only states that can happen are written
 /// down, and what each operation may do follows from them.
 struct State {
+    /// Chunks to send, in order; then `pending`.
     queue: VecDeque<Bytes>,
+    /// Copied chunks after the queue's (see [`Chunk::Copied`]), and how many there are, which
+    /// count against the buffer's bound as queued chunks do.
+    pending: BytesMut,
+    pending_chunks: usize,
     writer: Writer,
     reader: Reader,
     /// The declared length of a download and the bytes written so far.
@@ -109,6 +133,30 @@ struct State {
 }
 
 impl State {
+    /// Chunks waiting to be sent.
+    fn queued(&self) -> usize {
+        self.queue.len() + self.pending_chunks
+    }
+
+    fn is_drained(&self) -> bool {
+        self.queue.is_empty() && self.pending.is_empty()
+    }
+
+    /// Queues `chunk` after everything queued.
+    fn push(&mut self, chunk: Bytes) {
+        self.push_pending();
+        self.queue.push_back(chunk);
+    }
+
+    /// Moves the copied chunks into the queue, as one, to keep the order.
+    fn push_pending(&mut self) {
+        if !self.pending.is_empty() {
+            let pending = self.pending.split().freeze();
+            self.queue.push_back(pending);
+            self.pending_chunks = 0;
+        }
+    }
+
     /// The action is done writing.
     fn is_closed(&self) -> bool {
         self.writer != Writer::Open
@@ -138,6 +186,8 @@ impl Shared {
         let shared = Shared {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
+                pending: BytesMut::new(),
+                pending_chunks: 0,
                 writer: Writer::Open,
                 reader: Reader::Reading,
                 length: None,
@@ -266,7 +316,7 @@ impl Shared {
     }
 
     /// Queues one chunk, waiting while the queue is full.
-    pub(crate) async fn write(&self, chunk: Bytes) -> Result {
+    pub(crate) async fn write(&self, chunk: Chunk<'_>) -> Result {
         loop {
             let mut room = pin!(self.room.notified());
             {
@@ -282,7 +332,7 @@ impl Shared {
                 if state.is_disconnected() {
                     return Self::disconnect_result(&state);
                 }
-                if chunk.is_empty() {
+                if chunk.len() == 0 {
                     return Ok(());
                 }
                 if let Some((expected, written)) = state.length {
@@ -292,11 +342,23 @@ impl Shared {
                         return Err(Error::length_mismatch(expected, total));
                     }
                 }
-                if state.queue.len() < self.settings.capacity {
-                    if let Some((_, written)) = &mut state.length {
-                        *written += chunk.len() as u64;
+                if state.queued() < self.settings.capacity {
+                    match (chunk, &mut state.length) {
+                        (Chunk::Owned(chunk), Some((_, written))) => {
+                            *written += chunk.len() as u64;
+                            state.push(chunk);
+                        }
+                        // A download's bytes are counted and held back chunk by chunk.
+                        (Chunk::Copied(bytes), Some((_, written))) => {
+                            *written += bytes.len() as u64;
+                            state.push(Bytes::copy_from_slice(bytes));
+                        }
+                        (Chunk::Owned(chunk), None) => state.push(chunk),
+                        (Chunk::Copied(bytes), None) => {
+                            state.pending.extend_from_slice(bytes);
+                            state.pending_chunks += 1;
+                        }
                     }
-                    state.queue.push_back(chunk);
                     wake_reader(state);
                     return Ok(());
                 }
@@ -332,9 +394,9 @@ impl Shared {
         if state.is_closed() || state.is_ending() || chunks.is_empty() {
             return;
         }
-        state
-            .queue
-            .extend(chunks.into_iter().filter(|c| !c.is_empty()));
+        for chunk in chunks.into_iter().filter(|c| !c.is_empty()) {
+            state.push(chunk);
+        }
         wake_reader(state);
     }
 
@@ -471,6 +533,8 @@ impl Shared {
             state.reader = Reader::Gone;
         }
         state.queue = VecDeque::new();
+        state.pending = BytesMut::new();
+        state.pending_chunks = 0;
         state.writer_waiting = false;
         // A source the body never took (it was dropped before its first poll) goes too.
         let source = state.source.take();
@@ -630,7 +694,14 @@ impl Body for LiveBody {
             .map(|(expected, _)| expected.saturating_sub(1).saturating_sub(this.bytes_sent));
         let first = match sendable {
             Some(0) => None,
-            _ => state.queue.pop_front(),
+            // A download's chunks are all in the queue; otherwise the copied ones follow it.
+            Some(_) => state.queue.pop_front(),
+            None => state.queue.pop_front().or_else(|| {
+                (!state.pending.is_empty()).then(|| {
+                    state.pending_chunks = 0;
+                    state.pending.split().freeze()
+                })
+            }),
         };
         if let Some(first) = first {
             let mut frame = coalesce(first, &mut state.queue, shared.settings.coalesce_bytes);
@@ -707,7 +778,7 @@ impl Body for LiveBody {
         let state = self.shared.lock();
         let done = state.is_shutting_down()
             || (state.writer == Writer::Closed && state.source.is_none() && self.source.is_none());
-        done && state.queue.is_empty() && !matches!(state.reader, Reader::Aborted(_))
+        done && state.is_drained() && !matches!(state.reader, Reader::Aborted(_))
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::channel::{Shared, in_action_poll};
+use crate::channel::{Chunk, Shared, in_action_poll};
 use crate::error::{Error, Result};
 
 /// The body of a live response, written as the action goes.
@@ -44,7 +44,16 @@ impl LiveStream {
     ///   [`Shutdown`](crate::Shutdown) has begun, even with `ignore_disconnect`: the action
     ///   should end so the server can stop.
     pub async fn write(&mut self, chunk: impl Into<Bytes>) -> Result<usize> {
-        let chunk = chunk.into();
+        self.write_chunk(Chunk::Owned(chunk.into())).await
+    }
+
+    /// Writes a copy of `bytes` into the stream's shared buffer (see [`Chunk::Copied`]): for
+    /// small encoded chunks, such as SSE events, that would otherwise each need a `Bytes`.
+    pub(crate) async fn write_copied(&mut self, bytes: &[u8]) -> Result<usize> {
+        self.write_chunk(Chunk::Copied(bytes)).await
+    }
+
+    async fn write_chunk(&mut self, chunk: Chunk<'_>) -> Result<usize> {
         let len = chunk.len();
         self.shared.write(chunk).await?;
         self.shared.stats.written(len);

@@ -248,13 +248,13 @@ impl Sse {
         self.write_buffered().await
     }
 
-    /// Writes the encoded event as one chunk. The chunk is a copy: the buffer keeps its
-    /// storage for the next event, where splitting it off would leave the storage with the
-    /// queued chunk and make every event allocate and grow a new buffer.
+    /// Writes the encoded event as one chunk, copied into the stream's shared buffer: this
+    /// buffer keeps its storage for the next event, and the shared one reuses its own once
+    /// the body has sent it, so an event costs no allocation.
     async fn write_buffered(&mut self) -> Result<usize> {
-        let chunk = Bytes::copy_from_slice(&self.buf);
+        let written = self.stream.write_copied(&self.buf).await;
         self.buf.clear();
-        self.stream.write(chunk).await
+        written
     }
 
     /// Closes the stream (Rails' `SSE#close`).
