@@ -6,11 +6,13 @@
 //! cargo run --release --example reliability -- churn [clients]        # 10,000
 //! cargo run --release --example reliability -- stalled [clients]      # 1,000
 //! cargo run --release --example reliability -- stalled-no-fix [clients]
+//! cargo run --release --example reliability -- stalled-small-buf [clients]
 //! cargo run --release --example reliability -- panics [requests]      # 10,000
 //! cargo run --release --example reliability -- shutdown [streams]     # 10,000
 //! ```
 //!
-//! `stalled-no-fix` serves without the examples' write stall timeout, to show what it fixes.
+//! `stalled-no-fix` serves without the examples' write stall timeout, to show what it fixes;
+//! `stalled-small-buf` with hyper's `max_buf_size` at 16 KiB, to show what its buffer holds.
 
 mod reliability_runs;
 use reliability_runs as reliability;
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use reliability::procs::{BoxResult, ChildGuard};
-use reliability::{App, Clients, WRITE_STALL_TIMEOUT, rss_kib};
+use reliability::{App, Clients, common, rss_kib};
 
 fn main() -> BoxResult<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,10 +40,10 @@ fn main() -> BoxResult<()> {
     }
     let default = match scenario {
         "churn" | "panics" | "shutdown" => 10_000,
-        "stalled" | "stalled-no-fix" => 1_000,
+        "stalled" | "stalled-no-fix" | "stalled-small-buf" => 1_000,
         _ => {
             return Err(
-                "usage: reliability churn|stalled|stalled-no-fix|panics|shutdown [n]".into(),
+                "usage: reliability churn|stalled|stalled-no-fix|stalled-small-buf|panics|shutdown [n]".into(),
             );
         }
     };
@@ -65,8 +67,18 @@ fn main() -> BoxResult<()> {
         }));
     }
     runtime.block_on(async {
-        let stall = (scenario != "stalled-no-fix").then_some(WRITE_STALL_TIMEOUT);
-        let app = App::start(stall).await;
+        let limits = match scenario {
+            "stalled-no-fix" => common::Limits {
+                write_stall: None,
+                ..reliability::limits()
+            },
+            "stalled-small-buf" => common::Limits {
+                max_buf_size: Some(16 * 1024),
+                ..reliability::limits()
+            },
+            _ => reliability::limits(),
+        };
+        let app = App::start(limits).await;
         let child = ChildGuard::spawn(
             std::process::Command::new(std::env::current_exe()?)
                 .args(["client", &app.addr.to_string()]),
@@ -75,7 +87,7 @@ fn main() -> BoxResult<()> {
         println!("reliability {scenario}: {n}; server RSS at start {} KiB", rss_kib());
         match scenario {
             "churn" => println!("{:#?}", reliability::churn(&app, &mut clients, n).await),
-            "stalled" | "stalled-no-fix" => {
+            "stalled" | "stalled-no-fix" | "stalled-small-buf" => {
                 let run = reliability::stalled(&app, &mut clients, n).await;
                 let per_client = (run.rss_stalled_kib as f64 - run.rss_before_kib as f64) * 1024.0
                     / n as f64;

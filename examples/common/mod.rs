@@ -29,19 +29,23 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// that never reads again holds its connection forever (RELIABILITY.md, stalled clients).
 pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The server's timeouts (see each constant).
+/// The server's limits (see each constant).
 #[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
+pub struct Limits {
     pub header_read: Duration,
     /// `None`: a stalled connection is held for as long as its client lives.
     pub write_stall: Option<Duration>,
+    /// hyper's `max_buf_size` (a connection's read and write buffers); `None`, hyper's
+    /// default (about 400 KiB), which a client that stops reading can fill (RELIABILITY.md).
+    pub max_buf_size: Option<usize>,
 }
 
-impl Default for Timeouts {
+impl Default for Limits {
     fn default() -> Self {
-        Timeouts {
+        Limits {
             header_read: HEADER_READ_TIMEOUT,
             write_stall: Some(WRITE_STALL_TIMEOUT),
+            max_buf_size: None,
         }
     }
 }
@@ -68,7 +72,7 @@ pub async fn serve(name: &str, path: &str, router: Router, routes: RouteTable) -
     serve_on(
         listener,
         router.layer(shutdown.layer()),
-        Timeouts::default(),
+        Limits::default(),
         signal,
     )
     .await;
@@ -78,19 +82,22 @@ pub async fn serve(name: &str, path: &str, router: Router, routes: RouteTable) -
 /// Serves `router` on `listener` as `axum::serve(..).with_graceful_shutdown(signal)` does
 /// (HTTP/1.1 and HTTP/2, a task per connection, open connections finished after `signal`),
 /// plus the timeouts `axum::serve` leaves out: a request head that takes longer than
-/// `timeouts.header_read`, or a socket that takes no bytes for `timeouts.write_stall`, gets its
+/// `limits.header_read`, or a socket that takes no bytes for `limits.write_stall`, gets its
 /// connection closed.
 pub async fn serve_on(
     listener: TcpListener,
     router: Router,
-    timeouts: Timeouts,
+    limits: Limits,
     signal: impl Future<Output = ()>,
 ) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(timeouts.header_read);
+        .header_read_timeout(limits.header_read);
+    if let Some(size) = limits.max_buf_size {
+        builder.http1().max_buf_size(size);
+    }
     let graceful = GracefulShutdown::new();
     let mut signal = pin!(signal);
     loop {
@@ -108,7 +115,7 @@ pub async fn serve_on(
             () = &mut signal => break,
         };
         let service = TowerToHyperService::new(router.clone());
-        let stream = StallTimeout::new(stream, timeouts.write_stall);
+        let stream = StallTimeout::new(stream, limits.write_stall);
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();

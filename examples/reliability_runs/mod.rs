@@ -39,6 +39,14 @@ pub const BUFFER_CHUNKS: usize = 10;
 /// How long any one step may take before the scenario fails.
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
+/// The examples' limits but for the write stall timeout, [`WRITE_STALL_TIMEOUT`].
+pub fn limits() -> common::Limits {
+    common::Limits {
+        write_stall: Some(WRITE_STALL_TIMEOUT),
+        ..common::Limits::default()
+    }
+}
+
 /// What the actions saw, per app (the tests run several apps in one process).
 #[derive(Default)]
 pub struct Seen {
@@ -145,8 +153,8 @@ pub struct App {
 }
 
 impl App {
-    /// `write_stall_timeout`: `None` serves without it, to show what it fixes.
-    pub async fn start(write_stall_timeout: Option<Duration>) -> App {
+    /// Served within `limits` (see [`limits`]).
+    pub async fn start(limits: common::Limits) -> App {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = Shutdown::new();
@@ -158,15 +166,7 @@ impl App {
         let signal = shutdown.begin_after(async move {
             let _ = stopped.await;
         });
-        let served = tokio::spawn(common::serve_on(
-            listener,
-            router,
-            common::Timeouts {
-                header_read: common::HEADER_READ_TIMEOUT,
-                write_stall: write_stall_timeout,
-            },
-            signal,
-        ));
+        let served = tokio::spawn(common::serve_on(listener, router, limits, signal));
         App {
             addr,
             shutdown,

@@ -79,9 +79,9 @@ impl App {
         tokio::spawn(common::serve_on(
             listener,
             router,
-            common::Timeouts {
+            common::Limits {
                 header_read: HEADER_READ_TIMEOUT,
-                ..common::Timeouts::default()
+                ..common::Limits::default()
             },
             std::future::pending(),
         ));

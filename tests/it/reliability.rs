@@ -5,22 +5,20 @@
 #[path = "../../examples/reliability_runs/mod.rs"]
 mod scenarios;
 
-use std::time::Duration;
-
 use crate::support::logs;
-use scenarios::{App, Clients, WRITE_STALL_TIMEOUT};
+use scenarios::{App, Clients, limits};
 
 const CLIENTS: usize = 200;
 
-async fn start(write_stall: Option<Duration>) -> (App, Clients) {
-    let app = App::start(write_stall).await;
+async fn start(limits: scenarios::common::Limits) -> (App, Clients) {
+    let app = App::start(limits).await;
     let clients = Clients::in_process(app.addr);
     (app, clients)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn churn_leaves_nothing_behind_and_serves_on() {
-    let (app, mut clients) = start(Some(WRITE_STALL_TIMEOUT)).await;
+    let (app, mut clients) = start(limits()).await;
     let run = scenarios::churn(&app, &mut clients, CLIENTS).await;
     assert_eq!(run.failed, 0, "{run:?}");
     // Every action saw its client leave, reset or closed (warm-up included), and
@@ -31,7 +29,7 @@ async fn churn_leaves_nothing_behind_and_serves_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_clients_are_timed_out_and_their_connections_closed() {
-    let (app, mut clients) = start(Some(WRITE_STALL_TIMEOUT)).await;
+    let (app, mut clients) = start(limits()).await;
     let run = scenarios::stalled(&app, &mut clients, CLIENTS).await;
     assert_eq!(run.write_timeouts, CLIENTS, "{run:?}");
     // Without the stall timeout the bodies would still be held here (the next test).
@@ -42,7 +40,11 @@ async fn stalled_clients_are_timed_out_and_their_connections_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_stall_timeout_stalled_connections_are_held() {
-    let (app, mut clients) = start(None).await;
+    let (app, mut clients) = start(scenarios::common::Limits {
+        write_stall: None,
+        ..limits()
+    })
+    .await;
     let run = scenarios::stalled(&app, &mut clients, 20).await;
     assert_eq!(run.write_timeouts, 20, "{run:?}");
     // Every action ended, yet hyper holds their bodies until the clients reset.
@@ -52,7 +54,7 @@ async fn without_the_stall_timeout_stalled_connections_are_held() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panics_are_answered_and_logged_with_the_action_name() {
-    let (app, mut clients) = start(Some(WRITE_STALL_TIMEOUT)).await;
+    let (app, mut clients) = start(limits()).await;
     let logs = logs();
     let run = scenarios::panics(&app, &mut clients, CLIENTS).await;
     assert_eq!(run.status_500, CLIENTS as u64 / 2, "{run:?}");
@@ -68,7 +70,7 @@ async fn panics_are_answered_and_logged_with_the_action_name() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_ends_every_stream_cleanly_with_its_queued_event() {
-    let (app, mut clients) = start(Some(WRITE_STALL_TIMEOUT)).await;
+    let (app, mut clients) = start(limits()).await;
     let run = scenarios::shutdown(app, &mut clients, CLIENTS).await;
     assert_eq!(run.ended_clean, CLIENTS as u64, "{run:?}");
     assert_eq!(run.got_queued, CLIENTS as u64, "{run:?}");
