@@ -126,6 +126,15 @@ fn main() -> BoxResult<()> {
         sizes.idle_streams,
         std::thread::available_parallelism().map_or(0, usize::from)
     );
+    // `--idle-only`: the memory rounds alone (each line printed as it is measured), to compare
+    // builds on the per-stream bytes without the throughput rounds' minutes.
+    if args.iter().any(|a| a == "--idle-only") {
+        for _ in 0..sizes.memory_rounds {
+            idle_memory("live", sizes.idle_streams)?;
+            idle_memory("baseline", sizes.idle_streams)?;
+        }
+        return Ok(());
+    }
     let throughput = throughput(sizes)?;
     let (mut live, mut baseline) = (Vec::new(), Vec::new());
     for _ in 0..sizes.memory_rounds {

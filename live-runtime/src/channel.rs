@@ -47,7 +47,7 @@ pub(crate) struct Shared {
     dropped: AtomicBool,
     pub(crate) settings: Resolved,
     /// The action's figures (`stats()` and metrics), shared with what it hands over.
-    pub(crate) stats: Arc<ActionStats>,
+    pub(crate) stats: ActionStats,
 }
 
 /// The action's side of a stream.
@@ -206,7 +206,7 @@ impl Shared {
             gone: Notify::new(),
             dropped: AtomicBool::new(false),
             settings,
-            stats: Arc::new(stats),
+            stats,
         };
         (Arc::new(shared), committed)
     }

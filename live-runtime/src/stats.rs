@@ -5,10 +5,13 @@
 //! its metric, so the two cannot disagree.
 //!
 //! Labels are the controller and action names only, fixed at compile time, so a metric has a
-//! bounded number of series. Handles are registered once per action and per subscription, so
-//! the per-event path is a call on a handle: without a recorder, a check of an empty handle.
+//! bounded number of series. Handles are registered once per action (shared by its streams)
+//! and per subscription, so the per-event path is a call on a handle: without a recorder, a
+//! check of an empty handle.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::error::{ErrorKind, Result};
@@ -50,7 +53,7 @@ mod off {
     impl Counter {
         pub(super) fn increment(&self, _: u64) {}
     }
-    #[derive(Default)]
+    #[derive(Default, Clone)]
     pub(super) struct Gauge;
     impl Gauge {
         pub(super) fn increment(&self, _: f64) {}
@@ -188,7 +191,7 @@ impl std::fmt::Debug for Counted {
 }
 
 /// Which action a metric is about: the labels of every per-action metric.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub(crate) struct ActionName {
     pub(crate) controller: &'static str,
     pub(crate) action: &'static str,
@@ -206,6 +209,16 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in declaration order (`outcome as usize` indexes it).
+    const ALL: [Outcome; 6] = [
+        Outcome::Completed,
+        Outcome::ClientGone,
+        Outcome::WriteTimeout,
+        Outcome::Error,
+        Outcome::Panic,
+        Outcome::Shutdown,
+    ];
+
     /// The outcome of an action that returned `result`.
     pub(crate) fn of(result: &Result) -> Self {
         match result.as_ref().map_err(crate::Error::kind) {
@@ -230,28 +243,85 @@ impl Outcome {
     }
 }
 
-/// The figures of one live action, from its start to the end of its stream: its metric
-/// handles, registered once, so writing an event costs a call on a handle.
-pub(crate) struct ActionStats {
-    name: ActionName,
+/// The figures of one live action, from its start to the end of its stream: its action's
+/// metric handles, shared by every stream of that action (an `Arc` clone per stream, no
+/// allocation), so writing an event costs a call on a handle.
+#[derive(Clone)]
+pub(crate) struct ActionStats(Arc<ActionHandles>);
+
+/// Every metric handle of one (controller, action), registered once with one recorder.
+struct ActionHandles {
+    /// The recorder they were registered with (see [`recorder_id`]).
+    recorder: usize,
+    started: Counter,
     events: Counter,
     bytes: Counter,
     keep_alives: Counter,
+    streams_open: Gauge,
+    commit: Histogram,
+    /// By [`Outcome`], in its order.
+    ended: [Counter; 6],
 }
 
-impl ActionStats {
-    /// A live action named `name` starts.
-    pub(crate) fn start(name: ActionName) -> Self {
-        let (controller, action) = (name.controller, name.action);
-        let started: Counter =
-            handle!(counter, name::STARTED, "controller" => controller, "action" => action);
-        started.increment(1);
-        ActionStats {
-            name,
+impl ActionHandles {
+    fn register(name: ActionName, recorder: usize) -> Self {
+        let ActionName { controller, action } = name;
+        let ended = Outcome::ALL.map(|outcome| {
+            handle!(
+                counter,
+                name::ENDED,
+                "controller" => controller,
+                "action" => action,
+                "outcome" => outcome.label(),
+            )
+        });
+        ActionHandles {
+            recorder,
+            started: handle!(counter, name::STARTED, "controller" => controller, "action" => action),
             events: handle!(counter, name::EVENTS, "controller" => controller, "action" => action),
             bytes: handle!(counter, name::BYTES, "controller" => controller, "action" => action),
             keep_alives: handle!(counter, name::KEEP_ALIVES, "controller" => controller, "action" => action),
+            streams_open: handle!(gauge, name::STREAMS_OPEN, "controller" => controller, "action" => action),
+            commit: handle!(histogram, name::COMMIT, "controller" => controller, "action" => action),
+            ended,
         }
+    }
+}
+
+/// Which recorder `metrics` hands out now (the global one, a thread's local one, or its no-op
+/// one): its address. Cached handles registered with another recorder are registered again,
+/// so a recorder installed after the first requests still gets every action.
+#[cfg(feature = "metrics")]
+fn recorder_id() -> usize {
+    metrics::with_recorder(|recorder| std::ptr::from_ref(recorder).cast::<()>() as usize)
+}
+
+#[cfg(not(feature = "metrics"))]
+fn recorder_id() -> usize {
+    0
+}
+
+impl ActionStats {
+    /// A live action named `name` starts: its handles, registered at the first start of that
+    /// action (with this recorder), then shared. The names are fixed at compile time, so the
+    /// map holds one entry per action of the app.
+    pub(crate) fn start(name: ActionName) -> Self {
+        static ACTIONS: Mutex<Option<HashMap<ActionName, Arc<ActionHandles>>>> = Mutex::new(None);
+        let recorder = recorder_id();
+        let handles = {
+            // No code of the app runs under this lock, so a poisoned one holds a valid map.
+            let mut actions = ACTIONS.lock().unwrap_or_else(PoisonError::into_inner);
+            let handles = actions
+                .get_or_insert_with(HashMap::new)
+                .entry(name)
+                .or_insert_with(|| Arc::new(ActionHandles::register(name, recorder)));
+            if handles.recorder != recorder {
+                *handles = Arc::new(ActionHandles::register(name, recorder));
+            }
+            handles.clone()
+        };
+        handles.started.increment(1);
+        ActionStats(handles)
     }
 
     /// Counts the action's task while it runs (`live_actions`).
@@ -261,43 +331,28 @@ impl ActionStats {
 
     /// Counts a response body while hyper holds it (`open_streams`, `live_streams_open`).
     pub(crate) fn open_stream(&self) -> Counted {
-        let ActionName { controller, action } = self.name;
-        Counted::with_gauge(
-            &OPEN_STREAMS,
-            handle!(gauge, name::STREAMS_OPEN, "controller" => controller, "action" => action),
-        )
+        Counted::with_gauge(&OPEN_STREAMS, self.0.streams_open.clone())
     }
 
     /// A chunk (an SSE event, a forwarded delivery) of `len` bytes is queued for the client.
     pub(crate) fn written(&self, len: usize) {
-        self.events.increment(1);
-        self.bytes.increment(len as u64);
+        self.0.events.increment(1);
+        self.0.bytes.increment(len as u64);
     }
 
     /// An SSE keep-alive comment went out.
     pub(crate) fn keep_alive(&self) {
-        self.keep_alives.increment(1);
+        self.0.keep_alives.increment(1);
     }
 
     /// The response head went out `elapsed` after the action started.
     pub(crate) fn committed(&self, elapsed: Duration) {
-        let ActionName { controller, action } = self.name;
-        let histogram: Histogram =
-            handle!(histogram, name::COMMIT, "controller" => controller, "action" => action);
-        histogram.record(elapsed.as_secs_f64());
+        self.0.commit.record(elapsed.as_secs_f64());
     }
 
     /// The action ended so.
     pub(crate) fn ended(&self, outcome: Outcome) {
-        let ActionName { controller, action } = self.name;
-        let ended: Counter = handle!(
-            counter,
-            name::ENDED,
-            "controller" => controller,
-            "action" => action,
-            "outcome" => outcome.label(),
-        );
-        ended.increment(1);
+        self.0.ended[outcome as usize].increment(1);
     }
 }
 
@@ -343,4 +398,24 @@ pub(crate) fn redis_reconnected() {
     REDIS_RECONNECTS.fetch_add(1, Ordering::Relaxed);
     let reconnects: Counter = handle!(counter, name::REDIS_RECONNECTS);
     reconnects.increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_of_one_action_share_its_handles() {
+        let name = ActionName {
+            controller: "StatsTest",
+            action: "shared",
+        };
+        let other = ActionName {
+            controller: "StatsTest",
+            action: "other",
+        };
+        let (first, second) = (ActionStats::start(name), ActionStats::start(name));
+        assert!(Arc::ptr_eq(&first.0, &second.0));
+        assert!(!Arc::ptr_eq(&first.0, &ActionStats::start(other).0));
+    }
 }

@@ -79,7 +79,10 @@ impl App {
         tokio::spawn(common::serve_on(
             listener,
             router,
-            HEADER_READ_TIMEOUT,
+            common::Limits {
+                header_read: HEADER_READ_TIMEOUT,
+                ..common::Limits::default()
+            },
             std::future::pending(),
         ));
         App { addr, shutdown }

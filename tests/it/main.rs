@@ -28,6 +28,7 @@ mod http2;
 mod locals;
 mod metrics;
 mod rails_parity;
+mod reliability;
 mod send_stream;
 mod shutdown;
 mod sse;
