@@ -88,18 +88,11 @@ async fn h2_shutdown_ends_streams() {
     let (base, trigger, server) =
         super::shutdown::serve_gracefully(app.router, &app.shutdown).await;
     let mut feed = get(format!("{base}/shutdown/feed")).await;
-    let mut received = String::new();
-    while !received.contains("id: 2\n") {
-        let chunk = next_chunk(&mut feed).await.expect("three events");
-        received.push_str(std::str::from_utf8(&chunk).unwrap());
-    }
+    let received = super::shutdown::read_until_third_event(&mut feed).await;
     trigger.send(()).unwrap();
     // `text` fails on a stream reset with an error: this end is clean.
     let rest = text(feed).await;
-    let expected: String = (0..3)
-        .map(|n| format!("retry: 100\nid: {n}\ndata: event {n}\n\n"))
-        .collect();
-    assert_eq!(received + &rest, expected);
+    assert_eq!(received + &rest, super::shutdown::feed_events());
     within(server)
         .await
         .unwrap()

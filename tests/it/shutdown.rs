@@ -151,6 +151,23 @@ pub(super) async fn serve_gracefully(
     (base, trigger, server)
 }
 
+/// What `/shutdown/feed` has sent once its third event (`id: 2`) arrived.
+pub(crate) async fn read_until_third_event(feed: &mut reqwest::Response) -> String {
+    let mut received = String::new();
+    while !received.contains("id: 2\n") {
+        let chunk = next_chunk(feed).await.expect("three events");
+        received.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    received
+}
+
+/// The whole body of `/shutdown/feed`: its three events, ended cleanly by the shutdown.
+pub(crate) fn feed_events() -> String {
+    (0..3)
+        .map(|n| format!("retry: 100\nid: {n}\ndata: event {n}\n\n"))
+        .collect()
+}
+
 async fn next_seen(seen: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
     within(seen.recv()).await.expect("the controller is alive")
 }
@@ -171,11 +188,7 @@ async fn graceful_shutdown_ends_open_streams() {
     let mut feed = within(http.get(format!("{base}/shutdown/feed")).send())
         .await
         .unwrap();
-    let mut received = String::new();
-    while !received.contains("id: 2\n") {
-        let chunk = next_chunk(&mut feed).await.expect("three events");
-        received.push_str(std::str::from_utf8(&chunk).unwrap());
-    }
+    let received = read_until_third_event(&mut feed).await;
     let mut stubborn = within(http.get(format!("{base}/shutdown/stubborn")).send())
         .await
         .unwrap();
@@ -186,10 +199,7 @@ async fn graceful_shutdown_ends_open_streams() {
 
     // Clean ends: `text` fails on a body cut off with an error.
     let rest = text(feed).await;
-    let expected: String = (0..3)
-        .map(|n| format!("retry: 100\nid: {n}\ndata: event {n}\n\n"))
-        .collect();
-    assert_eq!(received + &rest, expected);
+    assert_eq!(received + &rest, feed_events());
     assert_eq!(text(stubborn).await, "");
     within(server)
         .await
