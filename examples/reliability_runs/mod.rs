@@ -538,6 +538,8 @@ pub async fn churn(app: &App, clients: &mut Clients, n: usize) -> Churn {
     let seconds = start.elapsed().as_secs_f64();
     let rss_after_kib = rss_kib();
     let stats_after = live_runtime::stats();
+    // Read before the probe, whose own action may see its client go before or after this.
+    let actions_saw_gone = app.seen.first_gone.load(Ordering::Relaxed);
     let probe = clients.run("probe 1").await;
     Churn {
         clients: n,
@@ -545,7 +547,7 @@ pub async fn churn(app: &App, clients: &mut Clients, n: usize) -> Churn {
         seconds,
         rss_before_kib,
         rss_after_kib,
-        actions_saw_gone: app.seen.first_gone.load(Ordering::Relaxed),
+        actions_saw_gone,
         stats_after,
         served_after_us: field(&probe, "median"),
     }

@@ -21,8 +21,8 @@ async fn churn_leaves_nothing_behind_and_serves_on() {
     let (app, mut clients) = start(limits()).await;
     let run = scenarios::churn(&app, &mut clients, CLIENTS).await;
     assert_eq!(run.failed, 0, "{run:?}");
-    // Every action saw its client leave, reset or closed (warm-up included), and
-    // `nothing_left` saw every body gone; the probe's goes too.
+    // Every action saw its client leave, reset or closed (warm-up included), counted once
+    // `nothing_left` saw every body gone and before the probe; the probe's goes too.
     assert_eq!(run.actions_saw_gone, 2 * CLIENTS, "{run:?}");
     app.nothing_left().await;
 }
