@@ -100,9 +100,11 @@ impl Chunk<'_> {
 /// down, and what each operation may do follows from them.
 struct State {
     /// Chunks to send, in order; then `pending`.
-    queue: VecDeque<Bytes>,
-    /// Copied chunks after the queue's (see [`Chunk::Copied`]), and how many there are, which
-    /// count against the buffer's bound as queued chunks do.
+    queue: VecDeque<Queued>,
+    /// The writes the queue holds, which count against the buffer's bound.
+    queue_chunks: usize,
+    /// Copied chunks after the queue's (see [`Chunk::Copied`]), at most the coalescing limit
+    /// of bytes (or one chunk), and how many there are.
     pending: BytesMut,
     pending_chunks: usize,
     writer: Writer,
@@ -132,10 +134,38 @@ struct State {
     guard: Option<Box<dyn Send>>,
 }
 
+/// Bytes in the queue, and how many writes they are: copied chunks join into one entry.
+struct Queued {
+    bytes: Bytes,
+    chunks: usize,
+}
+
 impl State {
+    fn new(commit: oneshot::Sender<Committed>) -> Self {
+        State {
+            queue: VecDeque::new(),
+            queue_chunks: 0,
+            pending: BytesMut::new(),
+            pending_chunks: 0,
+            writer: Writer::Open,
+            reader: Reader::Reading,
+            length: None,
+            writer_waiting: false,
+            body_waker: None,
+            commit: Some(commit),
+            head: None,
+            ignore_disconnect: false,
+            on_error: None,
+            keep_alive: None,
+            cancel: None,
+            source: None,
+            guard: None,
+        }
+    }
+
     /// Chunks waiting to be sent.
     fn queued(&self) -> usize {
-        self.queue.len() + self.pending_chunks
+        self.queue_chunks + self.pending_chunks
     }
 
     fn is_drained(&self) -> bool {
@@ -145,16 +175,70 @@ impl State {
     /// Queues `chunk` after everything queued.
     fn push(&mut self, chunk: Bytes) {
         self.push_pending();
-        self.queue.push_back(chunk);
+        self.queue.push_back(Queued {
+            bytes: chunk,
+            chunks: 1,
+        });
+        self.queue_chunks += 1;
     }
 
-    /// Moves the copied chunks into the queue, as one, to keep the order.
+    /// Copies `bytes` after everything queued, joined with the copied chunks before them up
+    /// to `limit` bytes, as the body would join queued chunks into one frame.
+    fn push_copied(&mut self, bytes: &[u8], limit: usize) {
+        if self.pending.len() + bytes.len() > limit {
+            self.push_pending();
+        }
+        self.pending.extend_from_slice(bytes);
+        self.pending_chunks += 1;
+    }
+
+    /// Moves the copied chunks into the queue, as one entry, to keep the order.
     fn push_pending(&mut self) {
         if !self.pending.is_empty() {
-            let pending = self.pending.split().freeze();
-            self.queue.push_back(pending);
-            self.pending_chunks = 0;
+            let bytes = self.pending.split().freeze();
+            let chunks = std::mem::take(&mut self.pending_chunks);
+            self.queue.push_back(Queued { bytes, chunks });
+            self.queue_chunks += chunks;
         }
+    }
+
+    /// The next frame: the first queued entry (or else the copied chunks) and the entries
+    /// behind it, joined up to `limit` bytes: one socket write for many small events when the
+    /// writer is ahead of the client.
+    fn next_frame(&mut self, limit: usize) -> Option<Bytes> {
+        let Some(first) = self.queue.pop_front() else {
+            if self.pending.is_empty() {
+                return None;
+            }
+            self.pending_chunks = 0;
+            return Some(self.pending.split().freeze());
+        };
+        self.queue_chunks -= first.chunks;
+        let mut total = first.bytes.len();
+        let mut joined = 0;
+        for next in &self.queue {
+            if total + next.bytes.len() > limit {
+                break;
+            }
+            total += next.bytes.len();
+            joined += 1;
+        }
+        if joined == 0 {
+            return Some(first.bytes);
+        }
+        let mut frame = BytesMut::with_capacity(total);
+        frame.extend_from_slice(&first.bytes);
+        for next in self.queue.drain(..joined) {
+            self.queue_chunks -= next.chunks;
+            frame.extend_from_slice(&next.bytes);
+        }
+        Some(frame.freeze())
+    }
+
+    /// Puts back the part of a frame that may not be sent yet, first in line.
+    fn unsend(&mut self, bytes: Bytes) {
+        self.queue.push_front(Queued { bytes, chunks: 1 });
+        self.queue_chunks += 1;
     }
 
     /// The action is done writing.
@@ -184,24 +268,7 @@ impl Shared {
     ) -> (Arc<Self>, oneshot::Receiver<Committed>) {
         let (commit, committed) = oneshot::channel();
         let shared = Shared {
-            state: Mutex::new(State {
-                queue: VecDeque::new(),
-                pending: BytesMut::new(),
-                pending_chunks: 0,
-                writer: Writer::Open,
-                reader: Reader::Reading,
-                length: None,
-                writer_waiting: false,
-                body_waker: None,
-                commit: Some(commit),
-                head: None,
-                ignore_disconnect: false,
-                on_error: None,
-                keep_alive: None,
-                cancel: None,
-                source: None,
-                guard: None,
-            }),
+            state: Mutex::new(State::new(commit)),
             room: Notify::new(),
             gone: Notify::new(),
             dropped: AtomicBool::new(false),
@@ -355,8 +422,7 @@ impl Shared {
                         }
                         (Chunk::Owned(chunk), None) => state.push(chunk),
                         (Chunk::Copied(bytes), None) => {
-                            state.pending.extend_from_slice(bytes);
-                            state.pending_chunks += 1;
+                            state.push_copied(bytes, self.settings.coalesce_bytes);
                         }
                     }
                     wake_reader(state);
@@ -533,6 +599,7 @@ impl Shared {
             state.reader = Reader::Gone;
         }
         state.queue = VecDeque::new();
+        state.queue_chunks = 0;
         state.pending = BytesMut::new();
         state.pending_chunks = 0;
         state.writer_waiting = false;
@@ -650,7 +717,7 @@ impl LiveBody {
     }
 }
 
-/// The chunks `source` has ready, joined up to `limit` bytes as [`coalesce`] joins queued
+/// The chunks `source` has ready, joined up to `limit` bytes as [`State::next_frame`] joins queued
 /// ones; `Ready(None)` once it ended with nothing ready.
 fn pull(source: &mut Source, cx: &mut Context<'_>, limit: usize) -> Poll<Option<Bytes>> {
     let first = match source.poll_next_unpin(cx) {
@@ -692,23 +759,15 @@ impl Body for LiveBody {
         let sendable = (state.length)
             .filter(|_| !state.is_closed())
             .map(|(expected, _)| expected.saturating_sub(1).saturating_sub(this.bytes_sent));
-        let first = match sendable {
+        let frame = match sendable {
             Some(0) => None,
-            // A download's chunks are all in the queue; otherwise the copied ones follow it.
-            Some(_) => state.queue.pop_front(),
-            None => state.queue.pop_front().or_else(|| {
-                (!state.pending.is_empty()).then(|| {
-                    state.pending_chunks = 0;
-                    state.pending.split().freeze()
-                })
-            }),
+            _ => state.next_frame(shared.settings.coalesce_bytes),
         };
-        if let Some(first) = first {
-            let mut frame = coalesce(first, &mut state.queue, shared.settings.coalesce_bytes);
+        if let Some(mut frame) = frame {
             if let Some(sendable) = sendable {
                 let sendable = usize::try_from(sendable).unwrap_or(usize::MAX);
                 if frame.len() > sendable {
-                    state.queue.push_front(frame.split_off(sendable));
+                    state.unsend(frame.split_off(sendable));
                 }
                 this.bytes_sent += frame.len() as u64;
             }
@@ -809,46 +868,53 @@ impl Drop for LiveBody {
     }
 }
 
-/// Joins the chunks queued behind `first` into one frame, up to `limit` bytes: one socket
-/// write for many small events when the writer is ahead of the client.
-fn coalesce(first: Bytes, queue: &mut VecDeque<Bytes>, limit: usize) -> Bytes {
-    let mut total = first.len();
-    let mut count = 0;
-    for next in queue.iter() {
-        if total + next.len() > limit {
-            break;
-        }
-        total += next.len();
-        count += 1;
-    }
-    if count == 0 {
-        return first;
-    }
-    let mut frame = BytesMut::with_capacity(total);
-    frame.extend_from_slice(&first);
-    for next in queue.drain(..count) {
-        frame.extend_from_slice(&next);
-    }
-    frame.freeze()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn state() -> State {
+        State::new(oneshot::channel().0)
+    }
+
+    fn frames(state: &mut State, limit: usize) -> Vec<Bytes> {
+        std::iter::from_fn(|| state.next_frame(limit)).collect()
+    }
+
     #[test]
-    fn coalesce_joins_up_to_the_limit() {
-        let mut queue: VecDeque<Bytes> =
-            [&b"bb"[..], b"cc", b"dddd"].map(Bytes::from_static).into();
-        let frame = coalesce(Bytes::from_static(b"aa"), &mut queue, 6);
-        assert_eq!(frame, "aabbcc");
-        assert_eq!(queue, ["dddd"]);
+    fn queued_chunks_join_up_to_the_limit() {
+        let mut state = state();
+        for chunk in ["aa", "bb", "cc", "dddd", "0123456789", "x"] {
+            state.push(Bytes::from_static(chunk.as_bytes()));
+        }
+        assert_eq!(state.queued(), 6);
         // A chunk larger than the limit still goes out, alone.
-        let frame = coalesce(Bytes::from_static(b"0123456789"), &mut queue, 6);
-        assert_eq!(frame, "0123456789");
-        assert_eq!(queue.len(), 1);
+        assert_eq!(frames(&mut state, 6), ["aabbcc", "dddd", "0123456789", "x"]);
+        assert_eq!(state.queued(), 0);
         // Off: one chunk per frame.
-        let frame = coalesce(Bytes::from_static(b"x"), &mut queue, 0);
-        assert_eq!(frame, "x");
+        state.push(Bytes::from_static(b"a"));
+        state.push(Bytes::from_static(b"b"));
+        assert_eq!(frames(&mut state, 0), ["a", "b"]);
+    }
+
+    #[test]
+    fn copied_chunks_join_up_to_the_limit_and_keep_their_count() {
+        let mut state = state();
+        for chunk in ["aa", "bb", "cc", "dd"] {
+            state.push_copied(chunk.as_bytes(), 6);
+        }
+        // Each write counts against the buffer's bound, joined or not.
+        assert_eq!(state.queued(), 4);
+        state.push(Bytes::from_static(b"owned"));
+        state.push_copied(b"ee", 6);
+        assert_eq!(state.queued(), 6);
+        assert_eq!(frames(&mut state, 6), ["aabbcc", "dd", "owned", "ee"]);
+        assert_eq!(state.queued(), 0);
+        // Off: each copied write is a frame of its own.
+        for chunk in ["a", "b", "c"] {
+            state.push_copied(chunk.as_bytes(), 0);
+        }
+        assert_eq!(state.queued(), 3);
+        assert_eq!(frames(&mut state, 0), ["a", "b", "c"]);
+        assert!(state.is_drained());
     }
 }

@@ -92,7 +92,8 @@ impl LiveConfig {
     }
 
     /// The most bytes of queued chunks sent together in one body frame when the writer is ahead
-    /// of the client. Default: 64 KiB. `0` turns coalescing off.
+    /// of the client (SSE events included). Default: 64 KiB. `0` turns coalescing off: one
+    /// frame per write.
     #[must_use]
     pub fn coalesce_bytes(mut self, bytes: usize) -> Self {
         self.coalesce_bytes = Some(bytes);

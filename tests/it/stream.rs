@@ -543,8 +543,10 @@ async fn compression_still_applies_to_ordinary_responses() {
 async fn queued_chunks_go_out_in_one_frame() {
     static UNBOUNDED: LazyLock<LiveConfig> =
         LazyLock::new(|| LiveConfig::new().buffer(Buffer::Unbounded));
-    let frames = frames_of_100_queued_writes(&UNBOUNDED).await;
-    assert_eq!(frames.len(), 1, "100 queued writes, one frame");
+    for writes in [Writes::Raw, Writes::Sse] {
+        let frames = frames_of_100_queued_writes(&UNBOUNDED, writes).await;
+        assert_eq!(frames.len(), 1, "100 queued {writes:?} writes, one frame");
+    }
 }
 
 /// `coalesce_bytes` bounds the frames coalescing makes.
@@ -555,24 +557,66 @@ async fn coalesce_bytes_bounds_the_frames() {
             .buffer(Buffer::Unbounded)
             .coalesce_bytes(10)
     });
-    let frames = frames_of_100_queued_writes(&SMALL_FRAMES).await;
+    let frames = frames_of_100_queued_writes(&SMALL_FRAMES, Writes::Raw).await;
     assert!(frames.iter().all(|frame| frame.len() <= 10), "{frames:?}");
     assert!(frames.iter().any(|frame| frame.len() > 2), "{frames:?}");
+    // SSE events (encoded into one shared buffer) are joined up to the limit too.
+    static SSE_FRAMES: LazyLock<LiveConfig> = LazyLock::new(|| {
+        LiveConfig::new()
+            .buffer(Buffer::Unbounded)
+            .coalesce_bytes(30)
+    });
+    let frames = frames_of_100_queued_writes(&SSE_FRAMES, Writes::Sse).await;
+    assert!(frames.iter().all(|frame| frame.len() <= 30), "{frames:?}");
+    assert!(frames.iter().any(|frame| frame.len() > 12), "{frames:?}");
+}
+
+/// `coalesce_bytes(0)`: each write is a body frame of its own, raw or SSE.
+#[tokio::test]
+async fn coalesce_bytes_zero_sends_one_frame_per_write() {
+    static OFF: LazyLock<LiveConfig> = LazyLock::new(|| {
+        LiveConfig::new()
+            .buffer(Buffer::Unbounded)
+            .coalesce_bytes(0)
+    });
+    for writes in [Writes::Raw, Writes::Sse] {
+        let frames = frames_of_100_queued_writes(&OFF, writes).await;
+        assert_eq!(frames.len(), 100, "{writes:?}: {frames:?}");
+    }
+}
+
+/// How [`frames_of_100_queued_writes`] writes: `n;` on the raw stream, or an SSE event `n`.
+#[derive(Clone, Copy, Debug)]
+enum Writes {
+    Raw,
+    Sse,
 }
 
 /// The body frames, as the client receives them, of 100 writes queued while the client has not
 /// read past the first; checks that nothing is lost or reordered.
-async fn frames_of_100_queued_writes(config: &'static LiveConfig) -> Vec<String> {
+async fn frames_of_100_queued_writes(config: &'static LiveConfig, writes: Writes) -> Vec<String> {
     let (release, latch) = latch();
     let server = serve_with(config, move |live: Live| {
         let latch = latch.clone();
         async move {
-            let mut stream = live.stream();
-            stream.write("first;").await?;
-            // Everything below is queued while the client has not read past "first;".
-            wait(&latch).await;
-            for n in 0..100 {
-                stream.write(format!("{n};")).await?;
+            match writes {
+                Writes::Raw => {
+                    let mut stream = live.stream();
+                    stream.write("first;").await?;
+                    // Everything below is queued while the client has not read past "first;".
+                    wait(&latch).await;
+                    for n in 0..100 {
+                        stream.write(format!("{n};")).await?;
+                    }
+                }
+                Writes::Sse => {
+                    let mut sse = live.sse(SseOptions::new().keep_alive(None));
+                    sse.stream().write("first;").await?;
+                    wait(&latch).await;
+                    for n in 0..100 {
+                        sse.write(n).await?;
+                    }
+                }
             }
             Ok(())
         }
@@ -585,7 +629,10 @@ async fn frames_of_100_queued_writes(config: &'static LiveConfig) -> Vec<String>
     while let Some(chunk) = next_chunk(&mut response).await {
         frames.push(String::from_utf8(chunk.to_vec()).unwrap());
     }
-    let expected: String = (0..100).map(|n| format!("{n};")).collect();
+    let expected: String = match writes {
+        Writes::Raw => (0..100).map(|n| format!("{n};")).collect(),
+        Writes::Sse => (0..100).map(|n| format!("data: {n}\n\n")).collect(),
+    };
     assert_eq!(frames.concat(), expected);
     frames
 }

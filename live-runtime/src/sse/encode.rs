@@ -48,8 +48,74 @@ impl<T> Field<T> {
 pub struct Event {
     pub(crate) retry: Field<u64>,
     pub(crate) event: Field<String>,
-    pub(crate) id: Field<String>,
+    pub(crate) id: Field<IdText>,
 }
+
+/// An event's `id` as text, kept inline when it is short (any number, a short key), so that
+/// an id per event costs no allocation.
+#[derive(Clone)]
+pub(crate) enum IdText {
+    Inline {
+        len: u8,
+        bytes: [u8; IdText::INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl IdText {
+    /// Room for any `u64` or `i128` (at most 40 characters) with a short prefix.
+    const INLINE: usize = 46;
+
+    fn new(id: impl fmt::Display) -> Self {
+        let mut inline = IdText::Inline {
+            len: 0,
+            bytes: [0; IdText::INLINE],
+        };
+        match fmt::write(&mut inline, format_args!("{id}")) {
+            Ok(()) => inline,
+            // Longer: `Display` runs again, into a `String`.
+            Err(fmt::Error) => IdText::Heap(id.to_string().into()),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            IdText::Inline { len, bytes } => {
+                // Filled by `write_str` only, whole `str`s at a time.
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            IdText::Heap(text) => text,
+        }
+    }
+}
+
+impl fmt::Write for IdText {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let IdText::Inline { len, bytes } = self else {
+            return Err(fmt::Error);
+        };
+        let start = usize::from(*len);
+        let end = start + text.len();
+        let room = bytes.get_mut(start..end).ok_or(fmt::Error)?;
+        room.copy_from_slice(text.as_bytes());
+        *len = u8::try_from(end).map_err(|_| fmt::Error)?;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for IdText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for IdText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for IdText {}
 
 impl Event {
     /// No field set.
@@ -69,7 +135,7 @@ impl Event {
     /// carry the first, and HTTP trims the second.
     #[must_use]
     pub fn with_id(mut self, id: impl fmt::Display) -> Self {
-        self.id = Field::Set(id.to_string());
+        self.id = Field::Set(IdText::new(id));
         self
     }
 
@@ -144,8 +210,11 @@ fn encode_fields(buf: &mut BytesMut, event: &Event, defaults: &Event) -> Result 
         buf.put_u8(b'\n');
     }
     for (name, value) in [
-        ("event", event.event.over(&defaults.event)),
-        ("id", event.id.over(&defaults.id)),
+        (
+            "event",
+            event.event.over(&defaults.event).map(String::as_str),
+        ),
+        ("id", event.id.over(&defaults.id).map(IdText::as_str)),
     ] {
         if let Some(value) = value {
             if value.contains(['\n', '\r', '\0']) {
@@ -394,6 +463,25 @@ mod tests {
         let mut buf = BytesMut::new();
         encode(&mut buf, payload, &event, &defaults, JsonEscape::Plain).unwrap();
         String::from_utf8(buf.to_vec()).unwrap()
+    }
+
+    /// Short ids are kept inline and long ones on the heap; both write the same text.
+    #[test]
+    fn ids_of_any_length_keep_their_text() {
+        let short = IdText::new(u64::MAX);
+        assert!(matches!(short, IdText::Inline { .. }));
+        assert_eq!(short.as_str(), "18446744073709551615");
+        let exactly = "é".repeat(IdText::INLINE / 2);
+        assert!(matches!(IdText::new(&exactly), IdText::Inline { .. }));
+        let long = format!("{exactly}!");
+        let id = IdText::new(&long);
+        assert!(matches!(id, IdText::Heap(_)));
+        assert_eq!(id.as_str(), long);
+        assert_eq!(
+            enc("x", Event::id(&long), Event::new()),
+            format!("id: {long}\ndata: x\n\n")
+        );
+        assert_eq!(IdText::new("a"), IdText::new(String::from("a")));
     }
 
     /// Rails' exact bytes for each option (docs/rails-parity.md, L-25 and L-30).
