@@ -1,5 +1,9 @@
 //! The SSE bridge: a subscription sent to a browser as it arrives.
 
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::{iter, unfold};
+
 use super::event::Delivery;
 use super::subscription::Subscription;
 use crate::error::{ErrorKind, Result};
@@ -59,6 +63,8 @@ impl Sse {
     /// client left already, the server is shutting down), and the subscription's own error
     /// other than [`Unavailable`](crate::ErrorKind::Unavailable).
     pub async fn forward(mut self, subscription: impl Into<Result<Subscription>>) -> Result {
+        // Nothing here waits: the opening goes first in what the body pulls. An `await` would
+        // make this future, and so every subscriber's action task, about a kilobyte larger.
         let retry = self
             .retry_ms()
             .map_or_else(String::new, |ms| format!("retry: {ms}\n"));
@@ -67,21 +73,15 @@ impl Sse {
             Ok(subscription) => subscription,
             Err(error) if error.kind() == ErrorKind::Unavailable => {
                 tracing::warn!(%error, "broadcast: cannot subscribe; the client will retry");
-                stream
-                    .write(format!("{retry}event: unavailable\ndata: {{}}\n\n"))
-                    .await?;
-                return Ok(());
+                let ending = format!("{retry}event: unavailable\ndata: {{}}\n\n");
+                return stream.hand_over(iter([Bytes::from(ending)]));
             }
             Err(error) => return Err(error),
         };
-        let opening = if retry.is_empty() {
-            retry
-        } else {
-            retry + "\n"
-        };
-        stream.write(opening).await?;
+        // A blank line after `retry:` sends it at once, as an event with no data.
+        let opening = (!retry.is_empty()).then(|| Bytes::from(retry + "\n"));
         let stats = stream.shared().stats.clone();
-        let deliveries = futures_util::stream::unfold(subscription, move |mut subscription| {
+        let deliveries = unfold(subscription, move |mut subscription| {
             let stats = stats.clone();
             async move {
                 let bytes = match subscription.next().await? {
@@ -92,6 +92,6 @@ impl Sse {
                 Some((bytes, subscription))
             }
         });
-        stream.hand_over(deliveries)
+        stream.hand_over(iter(opening).chain(deliveries))
     }
 }
