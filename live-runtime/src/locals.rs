@@ -223,7 +223,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn scopes_built_inside_out_nest() {
+    async fn scopes_made_inside_out_nest() {
         // A middleware stack builds the innermost future first.
         let inner = async { (NAME.get(), COUNT.get()) };
         let wrapped = NAME.scope("name".into(), COUNT.scope(3, inner));
