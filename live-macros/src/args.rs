@@ -328,19 +328,20 @@ impl RouteAttr {
 
 #[cfg(test)]
 mod tests {
+    use proc_macro2::TokenStream;
     use quote::quote;
 
-    use super::*;
+    use crate::errors::reported;
+    use crate::expand::live_controller;
 
-    fn errors_of(tokens: TokenStream) -> Vec<String> {
-        let mut errors = Errors::default();
-        ControllerArgs::parse(tokens, &mut errors);
-        errors.messages()
+    /// What the macro reports for these controller arguments on a controller without mistakes.
+    fn reported_for(attr: TokenStream) -> Vec<String> {
+        reported(attr, quote!(impl StocksController {}))
     }
 
     #[test]
     fn every_bad_controller_argument_is_reported() {
-        let messages = errors_of(quote!(
+        let messages = reported_for(quote!(
             buffer = 0,
             colour = "blue",
             path = "/a",
@@ -355,10 +356,202 @@ mod tests {
     #[test]
     fn exclude_locals_needs_a_list() {
         for tokens in [quote!(exclude_locals()), quote!(exclude_locals)] {
-            let messages = errors_of(tokens);
+            let messages = reported_for(tokens);
             assert_eq!(messages.len(), 1, "{messages:#?}");
             assert!(messages[0].contains("needs the task-locals to leave out"));
         }
-        assert!(errors_of(quote!(exclude_locals(TENANT, db::STACK))).is_empty());
+        assert!(reported_for(quote!(exclude_locals(TENANT, db::STACK))).is_empty());
+        assert_eq!(
+            reported_for(quote!(exclude_locals(TENANT), exclude_locals(DB))),
+            ["`exclude_locals` is given more than once"]
+        );
+    }
+
+    /// Each mistake in the controller's arguments, with the message of its `tests/ui/fail`
+    /// case where it has one.
+    #[test]
+    fn each_controller_argument_mistake_has_its_message() {
+        let cases = [
+            (
+                quote!(buffer = infinite),
+                "`buffer` takes a number of chunks or `unbounded`: `buffer = 32`",
+            ),
+            (
+                quote!(buffer = 0),
+                "`buffer` must be a whole number above 0",
+            ),
+            (
+                quote!(cancel_on_disconnect = 1),
+                "`cancel_on_disconnect` takes `true` or `false`, or nothing: `cancel_on_disconnect`",
+            ),
+            (
+                quote!(cancel_on_disconnect, cancel_on_disconnect = false),
+                "`cancel_on_disconnect` is given more than once",
+            ),
+            (
+                quote!(coalesce_bytes = "64k"),
+                "`coalesce_bytes` takes a number of bytes: `coalesce_bytes = 65536`",
+            ),
+            (
+                quote!(coalesce_bytes = 100000000000000000000000),
+                "`coalesce_bytes` takes a number of bytes: `coalesce_bytes = 65536`",
+            ),
+            (
+                quote!(path = "/accounts/{account}/stocks"),
+                "the controller's `path` cannot have parameters",
+            ),
+            (
+                quote!(path = "api/stocks"),
+                "path `api/stocks` must start with `/`",
+            ),
+            (
+                quote!(path),
+                "`path` takes a path string: `path = \"/api/stocks\"`",
+            ),
+            (
+                quote!(path = "/stocks", path = "/shares"),
+                "`path` is given more than once",
+            ),
+            (
+                quote!(html_error_snippet = "yes"),
+                "`html_error_snippet` takes `true` or `false`, or nothing: `html_error_snippet`",
+            ),
+            (
+                quote!(buffr = 32),
+                "unknown argument `buffr`; expected one of `path`, `state`, `exclude_locals`, `buffer`, `write_timeout_ms`, `coalesce_bytes`, `html_error_snippet`, `clean_end_on_error`, `cancel_on_disconnect`, `error_renderer`",
+            ),
+            (
+                quote!(write_timeout_ms = "5s"),
+                "`write_timeout_ms` takes milliseconds or `none`: `write_timeout_ms = 5000`",
+            ),
+            (
+                quote!(write_timeout_ms = never),
+                "`write_timeout_ms` takes milliseconds or `none`: `write_timeout_ms = 5000`",
+            ),
+            (
+                quote!(write_timeout_ms = 0),
+                "`write_timeout_ms` must be a whole number above 0",
+            ),
+            (
+                quote!(state = "AppState"),
+                "`state` takes the app's state type: `state = AppState`",
+            ),
+            (
+                quote!(error_renderer = 404),
+                "`error_renderer` takes a function from `&ErrorPage` to a response: `error_renderer = error_pages`",
+            ),
+        ];
+        for (attr, expected) in cases {
+            assert_eq!(reported_for(attr.clone()), [expected], "{attr}");
+        }
+    }
+
+    #[test]
+    fn every_setting_in_every_accepted_form_is_accepted() {
+        let attr = quote!(
+            path = "/",
+            state = crate::AppState,
+            exclude_locals(TENANT),
+            buffer = unbounded,
+            write_timeout_ms = none,
+            coalesce_bytes = 0,
+            error_renderer = pages::render,
+            html_error_snippet,
+            clean_end_on_error = false,
+            cancel_on_disconnect = true,
+        );
+        assert_eq!(reported_for(attr), Vec::<String>::new());
+    }
+
+    /// Arguments syn cannot read at all (a path without its `path =`): syn's message, once.
+    #[test]
+    fn an_argument_that_is_not_a_name_is_a_syntax_error() {
+        assert_eq!(
+            reported_for(quote!("/api/stocks")),
+            ["unexpected literal in nested attribute, expected ident"]
+        );
+    }
+
+    /// Each mistake in a route attribute, with the message of its `tests/ui/fail` case.
+    #[test]
+    fn each_route_attribute_mistake_has_its_message() {
+        let usage = "`#[route(method = \"GET\", path = \"/prices\")]`";
+        let cases = [
+            (
+                quote!(#[post()]),
+                "`#[post]` needs a path, relative to the controller's: `#[post(\"/prices\")]`"
+                    .to_owned(),
+            ),
+            (
+                quote!(#[get]),
+                "`#[get]` needs a path, relative to the controller's: `#[get(\"/prices\")]`"
+                    .to_owned(),
+            ),
+            (
+                quote!(#[get = "/prices"]),
+                "`#[get]` needs a path, relative to the controller's: `#[get(\"/prices\")]`"
+                    .to_owned(),
+            ),
+            (
+                quote!(#[get(prices)]),
+                "`#[get]` takes one path string: `#[get(\"/prices\")]`; several routes are several attributes".to_owned(),
+            ),
+            (
+                quote!(#[get("/prices", "/quotes")]),
+                "`#[get]` takes one path string: `#[get(\"/prices\")]`; several routes are several attributes".to_owned(),
+            ),
+            (
+                quote!(#[route(method = "GET", method = "HEAD", path = "/prices")]),
+                "`method` is given more than once".to_owned(),
+            ),
+            (
+                quote!(#[route(method = "GET", path = "/a", path = "/b")]),
+                "`path` is given more than once".to_owned(),
+            ),
+            (
+                quote!(#[route(path = "/prices")]),
+                format!("`#[route]` needs both a method and a path: {usage}"),
+            ),
+            (
+                quote!(#[route]),
+                format!("`#[route]` needs a method and a path: {usage}"),
+            ),
+            (
+                quote!(#[route(method = "FETCH", path = "/prices")]),
+                "unknown HTTP method `FETCH`; expected one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, TRACE".to_owned(),
+            ),
+            (
+                quote!(#[route(method = "GET", pth = "/prices")]),
+                format!("unknown argument `pth`; expected `method` or `path`: {usage}"),
+            ),
+        ];
+        for (attr, expected) in cases {
+            let item = quote!(impl StocksController {
+                #attr
+                pub async fn prices(&self) {}
+            });
+            assert_eq!(reported(quote!(), item), [expected], "{attr}");
+        }
+    }
+
+    /// `#[route]` takes any method in any case, as `#[get]` does for its own.
+    #[test]
+    fn route_attributes_name_the_method_in_any_case() {
+        let item = quote!(impl StocksController {
+            #[route(method = "options", path = "/prices")]
+            pub async fn prices(&self) {}
+            #[get("/quotes")]
+            #[route(method = "Head", path = "/quotes")]
+            pub async fn quotes(&self) {}
+        });
+        assert_eq!(reported(quote!(), item.clone()), Vec::<String>::new());
+        let routes = live_controller(quote!(), item).to_string();
+        for route in [
+            r#"method : "OPTIONS" , path : "/stocks/prices""#,
+            r#"method : "GET" , path : "/stocks/quotes""#,
+            r#"method : "HEAD" , path : "/stocks/quotes""#,
+        ] {
+            assert!(routes.contains(route), "{route} in {routes}");
+        }
     }
 }

@@ -33,9 +33,23 @@ impl Errors {
             .map(syn::Error::to_compile_error)
             .collect()
     }
+}
 
-    #[cfg(test)]
-    pub(crate) fn messages(&self) -> Vec<String> {
-        self.errors.iter().map(ToString::to_string).collect()
+/// What the macro reports for `#[live_controller(attr)] item`, in order: the messages of the
+/// `compile_error!`s in its output, as the user reads them.
+#[cfg(test)]
+pub(crate) fn reported(attr: TokenStream, item: TokenStream) -> Vec<String> {
+    use proc_macro2::TokenTree;
+    let mut messages = Vec::new();
+    let mut tokens = crate::expand::live_controller(attr, item).into_iter();
+    while let Some(token) = tokens.next() {
+        if matches!(&token, TokenTree::Ident(ident) if ident == "compile_error") {
+            // `compile_error` `!` `{ "message" }`
+            let Some(TokenTree::Group(body)) = tokens.nth(1) else {
+                panic!("compile_error without a body")
+            };
+            messages.push(syn::parse2::<syn::LitStr>(body.stream()).unwrap().value());
+        }
     }
+    messages
 }

@@ -350,46 +350,48 @@ fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::errors::reported;
 
-    fn errors_of(attr: TokenStream, item: TokenStream) -> Vec<String> {
-        let mut errors = Errors::default();
-        let args = ControllerArgs::parse(attr, &mut errors);
-        let mut item: ItemImpl = syn::parse2(item).unwrap();
-        model::read(
-            &mut item,
-            args.path.as_ref().map(syn::LitStr::value),
-            &mut errors,
-        );
-        errors.messages()
-    }
-
+    /// `tests/ui/fail/several_mistakes.rs`: every mistake of the arguments and of the block,
+    /// in one compilation, in the order written.
     #[test]
     fn all_mistakes_of_one_block_are_reported_together() {
-        let messages = errors_of(
-            quote!(),
+        let messages = reported(
+            quote!(buffer = 0, colour = "blue"),
             quote! {
                 impl StocksController {
-                    pub fn not_async(&self) {}
-                    pub async fn mutable(&mut self) {}
-                    pub async fn borrowed(&self, name: &str) {}
+                    pub fn index(&self) -> &'static str { "stocks" }
+                    pub async fn update(&mut self) -> &'static str { "updated" }
+                    pub async fn create(&self, body: &str) -> String { body.to_owned() }
                     #[get("prices")]
-                    pub async fn relative(&self) {}
-                    #[post("/x")]
-                    fn private(&self) {}
+                    pub async fn prices(&self) -> &'static str { "prices" }
+                    #[post("/refresh")]
+                    async fn refresh(&self) -> &'static str { "refreshed" }
+                    pub async fn show(&self, live: Live, _again: Live) -> live_runtime::Result {
+                        drop(live);
+                        Ok(())
+                    }
                 }
             },
         );
-        assert_eq!(messages.len(), 5, "{messages:#?}");
-        assert!(messages[0].contains("must be `async fn`"));
-        assert!(messages[1].contains("not `&mut self`"));
-        assert!(messages[2].contains("cannot be borrowed"));
-        assert!(messages[3].contains("must start with `/`"));
-        assert!(messages[4].contains("is not `pub`"));
+        assert_eq!(
+            messages,
+            [
+                "`buffer` must be a whole number above 0",
+                "unknown argument `colour`; expected one of `path`, `state`, `exclude_locals`, `buffer`, `write_timeout_ms`, `coalesce_bytes`, `html_error_snippet`, `clean_end_on_error`, `cancel_on_disconnect`, `error_renderer`",
+                "action `index` must be `async fn`",
+                "an action takes `&self`, not `&mut self`: actions share the controller (`Arc<Self>`) between requests; use interior mutability (`Mutex`, atomics) for state",
+                "an action argument cannot be borrowed: axum extracts each argument from the request as a value of its own; take an owned type (`String`, not `&str`)",
+                "path `prices` must start with `/`",
+                "`refresh` is not `pub`, so it is a helper, not an action (Rails: private methods are not actions); make it `pub` or remove this attribute",
+                "an action takes at most one `Live`: it is the one response",
+            ]
+        );
     }
 
     #[test]
     fn conflicting_routes() {
-        let messages = errors_of(
+        let messages = reported(
             quote!(),
             quote! {
                 impl StocksController {
@@ -413,5 +415,102 @@ mod tests {
         let text = out.to_string();
         assert!(text.contains("impl A"), "{text}");
         assert!(text.contains("compile_error"), "{text}");
+    }
+
+    /// `tests/ui/fail/no_cascade_after_error.rs`: after a mistake the `Controller` impl is
+    /// still there, without routes, so code that uses the controller adds no errors of its
+    /// own; a generic block gets none, as it would name a type parameter out of scope.
+    #[test]
+    fn after_a_mistake_the_controller_impl_stays_without_routes() {
+        let item = quote!(impl StocksController {
+            pub fn index(&self) -> &'static str { "stocks" }
+            pub async fn show(&self) -> &'static str { "stock" }
+        });
+        assert_eq!(
+            reported(quote!(), item.clone()),
+            ["action `index` must be `async fn`"]
+        );
+        let text = live_controller(quote!(), item).to_string();
+        assert!(
+            text.contains("const ROUTES : & 'static [") && text.contains("] = & [] ;"),
+            "{text}"
+        );
+        assert!(text.contains("the controller did not compile"), "{text}");
+        let generic = live_controller(
+            quote!(),
+            quote!(
+                impl<T> Wrapper<T> {}
+            ),
+        )
+        .to_string();
+        assert!(!generic.contains("Controller for"), "{generic}");
+    }
+
+    /// `tests/ui/fail/not_an_impl_block*.rs`: on anything but an impl block, one error that
+    /// says where the attribute goes (with the user's type when the item names one), and the
+    /// item left as written.
+    #[test]
+    fn not_an_impl_block() {
+        let named = |name: &str| {
+            format!(
+                "`#[live_controller]` goes on an inherent `impl` block: `#[live_controller] impl {name} {{ ... }}`"
+            )
+        };
+        let unnamed = "`#[live_controller]` goes on an inherent `impl` block: the controller type's, with its actions".to_owned();
+        let cases = [
+            (
+                quote!(
+                    pub struct PricesFeed;
+                ),
+                named("PricesFeed"),
+            ),
+            (
+                quote!(
+                    enum Feed {
+                        Prices,
+                    }
+                ),
+                named("Feed"),
+            ),
+            (quote!(union Bits { a: u32, b: f32 }), named("Bits")),
+            (
+                quote!(
+                    pub async fn index() -> &'static str {
+                        "stocks"
+                    }
+                ),
+                unnamed.clone(),
+            ),
+            (
+                quote!(
+                    trait Feed {}
+                ),
+                unnamed.clone(),
+            ),
+            (
+                quote!(
+                    mod feed {}
+                ),
+                unnamed.clone(),
+            ),
+            (
+                quote!(
+                    const LIMIT: u32 = 10;
+                ),
+                unnamed,
+            ),
+        ];
+        for (item, expected) in cases {
+            assert_eq!(reported(quote!(), item.clone()), [expected], "{item}");
+            let out = live_controller(quote!(), item.clone()).to_string();
+            assert!(out.ends_with(&item.to_string()), "{out}");
+        }
+        // Not an item at all: syn's own message, about the impl block it could not read.
+        let messages = reported(quote!(), quote!(impl));
+        assert_eq!(messages.len(), 1, "{messages:#?}");
+        assert!(
+            messages[0].starts_with("unexpected end of input"),
+            "{messages:#?}"
+        );
     }
 }

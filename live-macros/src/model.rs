@@ -476,9 +476,294 @@ impl Action {
 
 #[cfg(test)]
 mod tests {
+    use proc_macro2::TokenStream;
+    use quote::quote;
     use syn::parse_quote;
 
     use super::*;
+    use crate::errors::reported;
+
+    /// What the macro reports for a controller whose impl block holds `items`.
+    fn reported_in(items: TokenStream) -> Vec<String> {
+        reported(quote!(), quote!(impl StocksController { #items }))
+    }
+
+    /// Each mistake in an action's signature, alone in its block, with the message of its
+    /// `tests/ui/fail` case where it has one.
+    #[test]
+    fn each_action_mistake_has_its_message() {
+        let share = "actions share the controller (`Arc<Self>`) between requests";
+        let cases = [
+            (
+                quote!(pub async fn create(&mut self) -> String {}),
+                format!("an action takes `&self`, not `&mut self`: {share}; use interior mutability (`Mutex`, atomics) for state"),
+            ),
+            (
+                quote!(pub fn index(&self) -> &'static str {}),
+                "action `index` must be `async fn`".to_owned(),
+            ),
+            (
+                quote!(pub async fn index<'a>(&'a self) -> &'static str {}),
+                "an action takes plain `&self`, without a named lifetime".to_owned(),
+            ),
+            (
+                quote!(pub async fn index(&self) -> &str {}),
+                "an action cannot return a borrow (`&`): the response outlives the call; return an owned type (`String`, not `&str`) or a `&'static` one".to_owned(),
+            ),
+            (
+                quote!(pub async fn index(self) -> &'static str {}),
+                format!("an action takes `&self`, not `self` by value: {share}"),
+            ),
+            (
+                quote!(pub async fn index() -> &'static str {}),
+                format!("action `index` must take `&self` ({share}); a function without `self` is not an action"),
+            ),
+            (
+                quote!(pub async fn create(&self, body: &str) -> String {}),
+                "an action argument cannot be borrowed: axum extracts each argument from the request as a value of its own; take an owned type (`String`, not `&str`)".to_owned(),
+            ),
+            (
+                quote!(pub async fn create<'a>(&self, body: Cow<'a, str>) -> String {}),
+                "an action argument cannot borrow (`'a`): axum extracts each argument from the request as a value of its own".to_owned(),
+            ),
+            (
+                quote!(pub async fn create(&self, name: &str, live: Live) -> live_runtime::Result {}),
+                "an action argument cannot be borrowed: the live action runs in a spawned `'static` task; take an owned type (`String`, not `&str`)".to_owned(),
+            ),
+            (
+                quote!(pub async fn create(&self, body: impl Into<String>) -> String {}),
+                "an action argument cannot be `impl Trait`: axum must know its type".to_owned(),
+            ),
+            (
+                quote!(pub const fn index(&self) -> &'static str {}),
+                "an action cannot be a `const fn`: it is a `pub async fn`".to_owned(),
+            ),
+            (
+                quote!(pub async unsafe fn index(&self) -> &'static str {}),
+                "an action cannot be `unsafe`: nothing could uphold its contract".to_owned(),
+            ),
+            (
+                quote!(pub async extern "C" fn index(&self) -> &'static str {}),
+                "an action cannot be `extern`".to_owned(),
+            ),
+            (
+                quote!(pub async fn show<T: Default>(&self) -> &'static str {}),
+                "an action cannot be generic: axum must know its argument types".to_owned(),
+            ),
+            (
+                quote!(pub async fn show<'a>(&self) -> &'static str where 'a: 'static {}),
+                "an action cannot be generic: axum must know its argument types".to_owned(),
+            ),
+            (
+                quote!(pub async fn stream(&self, live: Live, _again: Live) -> live_runtime::Result {}),
+                "an action takes at most one `Live`: it is the one response".to_owned(),
+            ),
+        ];
+        for (method, expected) in cases {
+            assert_eq!(reported_in(method.clone()), [expected], "{method}");
+        }
+    }
+
+    /// The paths of `tests/ui/fail/path_*.rs`, each reported at its route.
+    #[test]
+    fn each_bad_path_has_its_message() {
+        let cases = [
+            (
+                quote!(#[get("/prices//today")]),
+                "path `/prices//today` has an empty segment (`//`, or a trailing `/`)",
+            ),
+            (
+                quote!(#[get("/:id/history")]),
+                "path `/:id/history`: axum 0.8 writes parameters as `{id}`, not `:id`",
+            ),
+            (
+                quote!(#[get("/{id/history")]),
+                "path `/{id/history`: unbalanced `{` or `}` in segment `{id` (a parameter is a whole segment, `{name}`)",
+            ),
+            (
+                quote!(#[get("prices")]),
+                "path `prices` must start with `/`",
+            ),
+        ];
+        for (attr, expected) in cases {
+            let method = quote!(#attr pub async fn history(&self) -> &'static str {});
+            assert_eq!(reported_in(method), [expected], "{attr}");
+        }
+        assert_eq!(
+            reported(
+                quote!(path = "/stocks/"),
+                quote!(impl StocksController { pub async fn index(&self) {} })
+            ),
+            ["path `/stocks/` has an empty segment (`//`, or a trailing `/`)"]
+        );
+    }
+
+    /// Every bad route of a block, of one method or several, is reported.
+    #[test]
+    fn every_bad_route_of_a_block_is_reported() {
+        let messages = reported_in(quote! {
+            #[get("prices")]
+            #[post("/prices//all")]
+            pub async fn prices(&self) -> &'static str {}
+            #[delete("/{id")]
+            pub async fn remove(&self) -> &'static str {}
+        });
+        assert_eq!(
+            messages,
+            [
+                "path `prices` must start with `/`",
+                "path `/prices//all` has an empty segment (`//`, or a trailing `/`)",
+                "path `/{id`: unbalanced `{` or `}` in segment `{id` (a parameter is a whole segment, `{name}`)",
+            ]
+        );
+    }
+
+    #[test]
+    fn routes_that_clash() {
+        let messages = reported_in(quote! {
+            pub async fn prices(&self) -> &'static str {}
+            #[get("/prices")]
+            pub async fn quotes(&self) -> &'static str {}
+        });
+        assert_eq!(
+            messages,
+            ["`GET /stocks/prices` is already the route of `prices`"]
+        );
+        let messages = reported_in(quote! {
+            pub async fn show(&self) -> &'static str {}
+            #[get("/{symbol}")]
+            pub async fn by_symbol(&self) -> &'static str {}
+        });
+        assert_eq!(
+            messages,
+            [
+                "`/stocks/{symbol}` and `/stocks/{id}` (of `show`) differ only in parameter names; axum cannot tell them apart"
+            ]
+        );
+    }
+
+    /// A route attribute on anything but a `pub` method: it would route nothing.
+    #[test]
+    fn a_route_attribute_on_what_is_not_an_action() {
+        let helper = "`prices` is not `pub`, so it is a helper, not an action (Rails: private methods are not actions); make it `pub` or remove this attribute";
+        let cases = [
+            (
+                quote!(
+                    #[get("/limit")]
+                    pub const LIMIT: u32 = 10;
+                ),
+                "only `pub async fn` methods can be actions, not a constant",
+            ),
+            (
+                quote!(
+                    #[get("/item")]
+                    type Item = u32;
+                ),
+                "only `pub async fn` methods can be actions, not a type",
+            ),
+            (
+                quote!(#[get("/made")] made!();),
+                "only `pub async fn` methods can be actions, not a macro",
+            ),
+            (
+                quote!(
+                    #[get("/prices")]
+                    async fn prices(&self) -> &'static str {}
+                ),
+                helper,
+            ),
+            (
+                quote!(
+                    #[get("/prices")]
+                    pub(crate) async fn prices(&self) -> &'static str {}
+                ),
+                helper,
+            ),
+        ];
+        for (item, expected) in cases {
+            assert_eq!(reported_in(item.clone()), [expected], "{item}");
+        }
+    }
+
+    /// A method that takes `Live` but is not `pub` is a forgotten `pub`, unless another
+    /// method calls it: then it is a helper.
+    #[test]
+    fn a_live_method_that_is_not_pub() {
+        let messages = reported_in(quote! {
+            async fn prices(&self, live: Live) -> live_runtime::Result {}
+            pub async fn show(&self, live: Live) -> live_runtime::Result {
+                self.render(live).await
+            }
+            async fn render(&self, live: Live) -> live_runtime::Result {}
+        });
+        assert_eq!(
+            messages,
+            [
+                "`prices` takes a `Live` but is not `pub`, so it is not an action and no route reaches it; make it `pub` to route it (a helper that an action calls is fine)"
+            ]
+        );
+    }
+
+    /// The impl block itself: one that cannot be a controller is reported, once.
+    #[test]
+    fn each_impl_block_mistake_has_its_message() {
+        let cases = [
+            (
+                quote!(
+                    impl<T: Send + Sync + 'static> StocksController<T> {
+                        pub async fn index(&self) -> &'static str {}
+                    }
+                ),
+                "a controller cannot be generic: its routes are fixed when it compiles",
+            ),
+            (
+                quote!(impl StocksController where Self: Sized {}),
+                "a controller cannot be generic: its routes are fixed when it compiles",
+            ),
+            (
+                quote!(impl Default for StocksController {
+                    fn default() -> Self { StocksController }
+                }),
+                "`#[live_controller]` goes on an inherent impl block, not a trait impl",
+            ),
+            (
+                quote!(unsafe impl StocksController {}),
+                "a controller impl block cannot be `unsafe`",
+            ),
+            (
+                quote!(
+                    impl (u8, u16) {}
+                ),
+                "`#[live_controller]` needs a named type: `impl StocksController { ... }`",
+            ),
+            (
+                quote!(
+                    impl <Vec<u8> as IntoIterator>::Item {}
+                ),
+                "`#[live_controller]` needs a named type: `impl StocksController { ... }`",
+            ),
+        ];
+        for (item, expected) in cases {
+            assert_eq!(reported(quote!(), item.clone()), [expected], "{item}");
+        }
+    }
+
+    #[test]
+    fn state_needs_the_controllers_state() {
+        let item = quote!(impl StocksController {
+            pub async fn index(&self, State(_app): State<AppState>) -> &'static str {}
+        });
+        assert_eq!(
+            reported(quote!(), item.clone()),
+            [
+                "`State` needs the controller's state: `#[live_controller(state = AppState)]`, then merge `into_router()` into the app's `Router<AppState>`"
+            ]
+        );
+        assert_eq!(
+            reported(quote!(state = AppState), item),
+            Vec::<String>::new()
+        );
+    }
 
     fn borrow_of(ty: Type) -> Option<String> {
         borrow(&ty)

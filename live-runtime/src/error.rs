@@ -86,6 +86,9 @@ struct Inner {
     /// Behind a mutex only so the error is `Sync`, as error types are expected to be (a body
     /// is `Send` only); it is taken once, when the error answers.
     response: Mutex<Option<Response>>,
+    /// Made by [`Error::new`] around an error that carries one of this type deeper down,
+    /// whose kind it took: its words are still the wrapped error's (see `is_transparent`).
+    adopted: bool,
 }
 
 impl Error {
@@ -96,6 +99,7 @@ impl Error {
             source: None,
             status: StatusCode::INTERNAL_SERVER_ERROR,
             response: Mutex::new(None),
+            adopted: false,
         }))
     }
 
@@ -174,6 +178,7 @@ impl Error {
             .map(|inner| (inner.kind(), inner.status_code(), inner.take_response()));
         let mut wrapped = Self::of(ErrorKind::Action).with_source(error);
         if let Some((kind, status, response)) = inner {
+            wrapped.0.adopted = true;
             wrapped.0.kind = kind;
             wrapped.0.status = status;
             *wrapped
@@ -261,9 +266,13 @@ impl Error {
         self.0.source.as_deref()?.downcast_ref()
     }
 
-    /// Only wraps another error: then this error is that error, for display and causes.
+    /// Only wraps another error: then this error is that error, for display and causes. So is
+    /// one that took its kind from deeper down: its kind's words are the inner error's, which
+    /// the chain shows in its place.
     fn is_transparent(&self) -> bool {
-        self.0.kind == ErrorKind::Action && self.0.message.is_none() && self.0.source.is_some()
+        (self.0.kind == ErrorKind::Action || self.0.adopted)
+            && self.0.message.is_none()
+            && self.0.source.is_some()
     }
 
     /// The error and its causes on one line, `outer: cause: root`, as logs show it.
@@ -354,6 +363,10 @@ impl From<eyre::Report> for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let this = &*self.0;
+        // A wrapper says what it wraps says; its causes are `source()`'s (see `chain`).
+        if let Some(source) = this.source.as_ref().filter(|_| self.is_transparent()) {
+            return write!(f, "{source}");
+        }
         let what = match this.kind {
             ErrorKind::Closed => "write to a closed stream",
             ErrorKind::ClientDisconnected => "client disconnected",
@@ -373,11 +386,9 @@ impl fmt::Display for Error {
             let sep = if what.is_empty() { "" } else { ": " };
             write!(f, "{sep}{message}")?;
         }
-        // Only this error's own words: its causes are `source()`'s (see `chain`).
-        match &this.source {
-            Some(source) if self.is_transparent() => write!(f, "{source}")?,
-            _ if what.is_empty() && this.message.is_none() => write!(f, "{}", this.status)?,
-            _ => {}
+        // Only this error's own words: its causes are `source()`'s.
+        if what.is_empty() && this.message.is_none() {
+            write!(f, "{}", this.status)?;
         }
         Ok(())
     }
@@ -484,6 +495,75 @@ mod tests {
         let through_anyhow = anyhow_like(Error::client_disconnected());
         assert_eq!(through_anyhow.kind(), ErrorKind::ClientDisconnected);
         assert!(through_anyhow.is_disconnect());
+        // The log line says each thing once: the context, then the error it is about.
+        assert_eq!(
+            through_anyhow.chain().to_string(),
+            "while streaming: client disconnected"
+        );
+    }
+
+    #[test]
+    fn question_mark_on_a_boxed_error_keeps_it_for_downcasting() {
+        fn parse(text: &str) -> Result<u32> {
+            let boxed: BoxError = Box::new(text.parse::<u32>().unwrap_err());
+            Err(boxed)?
+        }
+        let error = parse("x").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Action);
+        assert_eq!(error.to_string(), "invalid digit found in string");
+        assert!(error.downcast_ref::<std::num::ParseIntError>().is_some());
+        assert!(error.downcast_ref::<std::io::Error>().is_none());
+        assert!(
+            Error::msg("no source")
+                .downcast_ref::<std::io::Error>()
+                .is_none()
+        );
+    }
+
+    #[cfg(feature = "eyre")]
+    #[test]
+    fn question_mark_on_an_eyre_report() {
+        fn load() -> Result {
+            Err(eyre::eyre!("row 2 failed"))?
+        }
+        let error = load().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Action);
+        assert_eq!(error.to_string(), "row 2 failed");
+        let report = eyre::Report::new(Error::client_disconnected()).wrap_err("while streaming");
+        assert!(Error::from(report).is_disconnect());
+    }
+
+    #[test]
+    fn broadcast_errors_say_what_failed() {
+        let unavailable = Error::unavailable(std::io::Error::other("connection refused"));
+        assert_eq!(
+            unavailable.chain().to_string(),
+            "broadcast engine unavailable: connection refused"
+        );
+        assert_eq!(unavailable.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let too_large = Error::payload_too_large(70_000, 65_536);
+        assert_eq!(
+            too_large.to_string(),
+            "broadcast payload too large: 70000 bytes, the limit is 65536"
+        );
+        assert_eq!(too_large.status_code(), StatusCode::PAYLOAD_TOO_LARGE);
+        let topic = Error::invalid_topic("a topic is 1 to 1024 bytes, not 0");
+        assert_eq!(
+            topic.to_string(),
+            "invalid broadcast topic: a topic is 1 to 1024 bytes, not 0"
+        );
+        assert_eq!(topic.status_code(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn debug_shows_the_parts_and_whether_a_response_is_attached() {
+        let error = Error::msg("no such stock").with_response(StatusCode::NOT_FOUND);
+        assert_eq!(
+            format!("{error:?}"),
+            r#"Error { kind: Action, status: 404, message: Some("no such stock"), source: None, response: true, .. }"#
+        );
+        error.take_response();
+        assert!(format!("{error:?}").contains("response: false"));
     }
 
     /// What `anyhow` does with an error given context: a wrapper whose cause is the error.

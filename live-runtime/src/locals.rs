@@ -223,7 +223,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn scopes_built_inside_out_nest() {
+    async fn scopes_made_inside_out_nest() {
         // A middleware stack builds the innermost future first.
         let inner = async { (NAME.get(), COUNT.get()) };
         let wrapped = NAME.scope("name".into(), COUNT.scope(3, inner));
@@ -247,8 +247,18 @@ mod tests {
     }
 
     #[test]
+    fn sync_scopes_nest_and_end() {
+        let seen = COUNT.sync_scope(1, || {
+            NAME.sync_scope("sync".into(), || (NAME.get(), COUNT.get()))
+        });
+        assert_eq!(seen, (Some("sync".to_owned()), Some(1)));
+        assert_eq!((NAME.get(), COUNT.get()), (None, None));
+    }
+
+    #[test]
     fn keys_have_distinct_ids() {
         assert_ne!(NAME.id(), COUNT.id());
         assert_eq!(NAME.name(), "NAME");
+        assert_eq!(format!("{NAME:?}"), "LocalKey(NAME)");
     }
 }

@@ -184,12 +184,6 @@ impl Drop for Counted {
     }
 }
 
-impl std::fmt::Debug for Counted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Counted")
-    }
-}
-
 /// Which action a metric is about: the labels of every per-action metric.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub(crate) struct ActionName {
@@ -417,5 +411,115 @@ mod tests {
         let (first, second) = (ActionStats::start(name), ActionStats::start(name));
         assert!(Arc::ptr_eq(&first.0, &second.0));
         assert!(!Arc::ptr_eq(&first.0, &ActionStats::start(other).0));
+    }
+
+    #[cfg(feature = "metrics")]
+    mod recorded {
+        use metrics::{Key, KeyName, Metadata, Recorder, SharedString, Unit};
+
+        use super::*;
+
+        /// A recorder that keeps what it is told: each description as (name, kind, unit), and
+        /// the counters registered with it, by name and labels.
+        #[derive(Default)]
+        struct Recording {
+            described: Mutex<Vec<(String, &'static str, Option<Unit>)>>,
+            counters: Mutex<HashMap<String, Arc<AtomicU64>>>,
+        }
+
+        impl Recording {
+            fn describe(&self, name: KeyName, kind: &'static str, unit: Option<Unit>) {
+                let mut described = self.described.lock().unwrap();
+                described.push((name.as_str().to_owned(), kind, unit));
+            }
+
+            fn counter(&self, series: &str) -> u64 {
+                self.counters.lock().unwrap()[series].load(Ordering::Relaxed)
+            }
+        }
+
+        impl Recorder for Recording {
+            fn describe_counter(&self, name: KeyName, unit: Option<Unit>, _: SharedString) {
+                self.describe(name, "counter", unit);
+            }
+            fn describe_gauge(&self, name: KeyName, unit: Option<Unit>, _: SharedString) {
+                self.describe(name, "gauge", unit);
+            }
+            fn describe_histogram(&self, name: KeyName, unit: Option<Unit>, _: SharedString) {
+                self.describe(name, "histogram", unit);
+            }
+            fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+                let labels: Vec<String> = key
+                    .labels()
+                    .map(|label| format!("{}={}", label.key(), label.value()))
+                    .collect();
+                let series = format!("{}{{{}}}", key.name(), labels.join(","));
+                let mut counters = self.counters.lock().unwrap();
+                Counter::from_arc(counters.entry(series).or_default().clone())
+            }
+            fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
+                Gauge::noop()
+            }
+            fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+                Histogram::noop()
+            }
+        }
+
+        /// `describe_metrics` describes exactly the metrics of the table in `docs/metrics.md`,
+        /// each as the kind the table says, and gives the units of bytes and seconds.
+        #[test]
+        fn every_documented_metric_is_described_as_documented() {
+            let recording = Recording::default();
+            metrics::with_local_recorder(&recording, describe_metrics);
+            let described = recording.described.into_inner().unwrap();
+            let mut kinds: Vec<(String, &str)> = described
+                .iter()
+                .map(|(name, kind, _)| (name.clone(), *kind))
+                .collect();
+            kinds.sort_unstable();
+            let mut documented: Vec<(String, &str)> = include_str!("../../docs/metrics.md")
+                .lines()
+                .filter_map(|row| {
+                    let mut cells = row.strip_prefix("| `live_")?.split(" | ");
+                    let name = format!("live_{}", cells.next()?.trim_end_matches('`'));
+                    Some((name, cells.next()?))
+                })
+                .collect();
+            documented.sort_unstable();
+            assert_eq!(kinds, documented);
+            let unit = |name: &str| described.iter().find(|d| d.0 == name).unwrap().2;
+            assert_eq!(unit(name::BYTES), Some(Unit::Bytes));
+            assert_eq!(unit(name::COMMIT), Some(Unit::Seconds));
+        }
+
+        /// An app that installs its recorder after the first requests still gets the actions
+        /// that started before: their handles are registered again with the new recorder.
+        #[test]
+        fn a_recorder_installed_later_gets_the_actions_started_before() {
+            let name = ActionName {
+                controller: "StatsTest",
+                action: "late_recorder",
+            };
+            ActionStats::start(name);
+            let recording = Recording::default();
+            metrics::with_local_recorder(&recording, || {
+                ActionStats::start(name).ended(Outcome::Completed);
+                ActionStats::start(name);
+            });
+            assert_eq!(
+                recording.counter(&format!(
+                    "{}{{controller=StatsTest,action=late_recorder}}",
+                    name::STARTED
+                )),
+                2
+            );
+            assert_eq!(
+                recording.counter(&format!(
+                    "{}{{controller=StatsTest,action=late_recorder,outcome=completed}}",
+                    name::ENDED
+                )),
+                1
+            );
+        }
     }
 }

@@ -108,6 +108,9 @@ const SEMANTICS: &[(&str, Case)] = &[
         Box::pin(topics_and_many_subscribers(k))
     }),
     ("bad input is an Err", |k| Box::pin(bad_input(k))),
+    ("subscribers counted per topic, gone when dropped", |k| {
+        Box::pin(subscribers_per_topic(k))
+    }),
     ("SSE bytes: named events, ids, safe data", |k| {
         Box::pin(sse_bytes(k))
     }),
@@ -333,6 +336,7 @@ async fn sse_bytes(kind: Kind) {
         format!("event: message\nid: {id}\ndata: {{\"text\":\"a\\nb\"}}\n\n")
     );
     assert_eq!(named.json::<serde_json::Value>().unwrap()["text"], "a\nb");
+    assert_eq!(named.event(), Some("message"));
     let Delivery::Event(plain_event) = next(&mut s).await else {
         panic!("gap")
     };
@@ -340,6 +344,20 @@ async fn sse_bytes(kind: Kind) {
         plain_event.sse_bytes(),
         format!("id: {plain}\ndata: line 1\ndata: line 2\n\n")
     );
+    assert_eq!(plain_event.event(), None);
+}
+
+async fn subscribers_per_topic(kind: Kind) {
+    let e = engine(kind, HubConfig::default());
+    assert_eq!(e.hub.subscribers("t"), 0);
+    let first = e.hub.subscribe("t", Since::Now).await.unwrap();
+    let second = e.hub.subscribe("t", Since::Now).await.unwrap();
+    let _other_topic = e.hub.subscribe("u", Since::Now).await.unwrap();
+    assert_eq!(e.hub.subscribers("t"), 2);
+    drop(first);
+    assert_eq!(e.hub.subscribers("t"), 1);
+    drop(second);
+    assert_eq!(e.hub.subscribers("t"), 0);
 }
 
 async fn run_table(kind: Kind) {
@@ -393,6 +411,24 @@ async fn redis_two_nodes_share_topics() {
     // A client that saw `a` on node 1 resumes on node 2.
     let mut resumed = node2.subscribe("room", Since::After(a)).await.unwrap();
     assert_eq!(next_data(&mut resumed).await, "from 2");
+}
+
+/// Apps that share one Redis under different prefixes share nothing: each has its own keys,
+/// so a topic of one is not a topic of the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_prefixes_keep_hubs_apart() {
+    let redis = RedisServer::start();
+    let app = Hub::redis(&redis.url(), HubConfig::default().redis_prefix("app")).unwrap();
+    let other = Hub::redis(&redis.url(), HubConfig::default().redis_prefix("other")).unwrap();
+    assert!(
+        format!("{app:?}").starts_with(r#"Hub { engine: "redis","#),
+        "{app:?}"
+    );
+    app.publish("t", "for app only").await.unwrap();
+    let mut s = other.subscribe("t", Since::Beginning).await.unwrap();
+    assert_nothing_before_marker(&other, "t", &mut s).await;
+    assert!(redis.command("EXISTS app:topic:t").starts_with(":1"));
+    assert!(redis.command("EXISTS live:topic:t").starts_with(":0"));
 }
 
 /// Redis is killed (SIGKILL) and restarted on the same port and directory while a publisher
@@ -581,6 +617,26 @@ impl DeferredController {
     }
 }
 
+/// Any topic, named in the path, from its beginning, without a `retry`.
+pub struct TopicsController {
+    hub: Hub,
+}
+
+#[live_runtime::live_controller]
+impl TopicsController {
+    /// `GET /topics/{name}`
+    pub async fn show(
+        &self,
+        axum::extract::Path(name): axum::extract::Path<String>,
+        live: live_runtime::Live,
+    ) -> live_runtime::Result {
+        let topic = self.hub.subscribe(&name, Since::Beginning).await;
+        live.sse(live_runtime::sse::SseOptions::new())
+            .forward(topic)
+            .await
+    }
+}
+
 /// Reads the body until it holds `needle`; returns everything read.
 async fn read_until(response: &mut reqwest::Response, needle: &str) -> String {
     let mut body = String::new();
@@ -645,6 +701,45 @@ async fn sse_bridge_over_http() {
     // A malformed Last-Event-ID is the extractor's 400.
     let bad = get_events(&server, Some("not-an-id")).await;
     assert_eq!(bad.status(), 400);
+}
+
+/// Without a `retry` the stream opens with nothing before the first event. A topic the hub
+/// refuses is the action's error, after the commit `sse` made: the stream is cut, not ended
+/// cleanly as for `Unavailable`, which alone means "retry later".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_bridge_without_retry_and_with_a_bad_topic() {
+    use live_runtime::routing::Controller;
+    let hub = Hub::memory(HubConfig::default());
+    let id = hub.publish("prices", "42").await.unwrap();
+    let server = support::Server::start(TopicsController { hub }.into_router()).await;
+    let mut response = server.get("/topics/prices").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        read_until(&mut response, "\n\n").await,
+        format!("id: {id}\ndata: 42\n\n")
+    );
+    let too_long = "t".repeat(1025);
+    let response = server.get(&format!("/topics/{too_long}")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(support::cut_text(response).await, "");
+}
+
+/// `forward` commits at once even when the writer defers its commit to the first write: the
+/// client has its headers before any event is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_bridge_commits_a_deferred_stream_at_once() {
+    use live_runtime::routing::Controller;
+    let hub = Hub::memory(HubConfig::default());
+    let server =
+        support::Server::start(DeferredController { hub: hub.clone() }.into_router()).await;
+    let mut response = server.get("/deferred/events").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let id = hub.publish("feed", "first").await.unwrap();
+    assert_eq!(
+        read_until(&mut response, "\n\n").await,
+        format!("id: {id}\ndata: first\n\n")
+    );
 }
 
 /// A forwarded stream holds its subscription, not a task: the action ends at once; the

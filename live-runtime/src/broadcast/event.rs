@@ -172,6 +172,17 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_the_event_not_its_encoding() {
+        let id = EventId::new(1, 2, 3);
+        let event = BroadcastEvent::new(id, Some("message".into()), "hi".into());
+        event.sse_bytes();
+        assert_eq!(
+            format!("{event:?}"),
+            format!(r#"BroadcastEvent {{ id: {id:?}, event: Some("message"), data: "hi" }}"#)
+        );
+    }
+
+    #[test]
     fn payloads_strings_verbatim_others_json() {
         assert_eq!(&*payload_text("a\"b", 100).unwrap(), "a\"b");
         assert_eq!(

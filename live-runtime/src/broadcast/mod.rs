@@ -436,3 +436,41 @@ fn check_topic(topic: &str) -> Result {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_from_what_a_request_carries() {
+        let id = EventId::new(1, 2, 0);
+        assert_eq!(Since::from(id), Since::After(id));
+        assert_eq!(Since::from(LastEventId(Some(id))), Since::After(id));
+        // A first connection: only what comes next, unless the app asks for more.
+        assert_eq!(Since::from(LastEventId(None)), Since::Now);
+        assert_eq!(Since::after_or(None, Since::Beginning), Since::Beginning);
+        assert_eq!(
+            Since::after_or(Some(id), Since::Beginning),
+            Since::After(id)
+        );
+    }
+
+    #[test]
+    fn a_hub_shows_its_engine_and_settings() {
+        let hub = Hub::memory(
+            HubConfig::default()
+                .history_events(0)
+                .subscriber_queue(0)
+                .redis_prefix("app"),
+        );
+        // Zero would keep no history and queue nothing: each is raised to 1.
+        assert_eq!(hub.config().history_events, 1);
+        assert_eq!(hub.config().subscriber_queue, 1);
+        assert_eq!(hub.config().redis_prefix, "app");
+        let debug = format!("{hub:?}");
+        assert!(
+            debug.starts_with(r#"Hub { engine: "memory", config: HubConfig { history_events: 1,"#),
+            "{debug}"
+        );
+    }
+}

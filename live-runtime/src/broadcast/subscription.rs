@@ -154,3 +154,30 @@ impl fmt::Debug for Subscription {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::broadcast::{Delivery, HubConfig, Since};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn knows_its_topic_and_where_it_is() {
+        let hub = Hub::memory(HubConfig::default());
+        let first = hub.publish("news", "a").await.unwrap();
+        let second = hub.publish("news", "b").await.unwrap();
+        let mut news = hub.subscribe("news", Since::After(first)).await.unwrap();
+        assert_eq!(news.topic(), "news");
+        // Where it resumed, until it hands out the event queued for replay.
+        assert_eq!(news.last_id(), Some(first));
+        assert_eq!(
+            format!("{news:?}"),
+            format!(r#"Subscription {{ topic: "news", last: Some({first:?}), pending: 1, .. }}"#)
+        );
+        let Some(Delivery::Event(event)) = news.next().await else {
+            panic!("the replayed event")
+        };
+        assert_eq!(event.id(), second);
+        assert_eq!(news.last_id(), Some(second));
+    }
+}
