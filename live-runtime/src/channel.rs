@@ -26,7 +26,7 @@ use tokio::time::{Instant, Sleep};
 use crate::config::Resolved;
 use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::head::{Committed, Head};
-use crate::stats::{ActionStats, Counted};
+use crate::stats::ActionStats;
 
 /// What [`LiveStream::on_error`](crate::LiveStream::on_error) stores: run with the error and
 /// the last chunks to send (a tail's), after commit.
@@ -39,10 +39,10 @@ pub(crate) type Source = Pin<Box<dyn Stream<Item = Bytes> + Send>>;
 /// State shared by the action (through `Live`/`LiveStream`), the runner and the body.
 pub(crate) struct Shared {
     state: Mutex<State>,
-    /// Wakes writers waiting for room in a full queue (and on disconnect).
-    room: Notify,
-    /// Wakes `disconnected()` futures.
-    gone: Notify,
+    /// Wakes writers waiting for room in a full queue, and `disconnected()` futures: each
+    /// checks the state again, so one wakes the others for nothing at worst (one `Notify`
+    /// fewer in every stream).
+    wake: Notify,
     /// The action dropped its committed stream during its poll; closed after that poll.
     dropped: AtomicBool,
     pub(crate) settings: Resolved,
@@ -269,8 +269,7 @@ impl Shared {
         let (commit, committed) = oneshot::channel();
         let shared = Shared {
             state: Mutex::new(State::new(commit)),
-            room: Notify::new(),
-            gone: Notify::new(),
+            wake: Notify::new(),
             dropped: AtomicBool::new(false),
             settings,
             stats,
@@ -385,19 +384,11 @@ impl Shared {
     /// Queues one chunk, waiting while the queue is full.
     pub(crate) async fn write(&self, chunk: Chunk<'_>) -> Result {
         loop {
-            let mut room = pin!(self.room.notified());
+            let mut room = pin!(self.wake.notified());
             {
                 let mut state = self.lock();
-                if state.is_closed() {
-                    return Err(Error::closed());
-                }
-                if state.is_shutting_down() {
-                    Self::commit_event_stream(&mut state);
-                    return Err(Error::shutting_down());
-                }
-                Self::commit_stream(&mut state);
-                if state.is_disconnected() {
-                    return Self::disconnect_result(&state);
+                if !Self::ready_to_write(&mut state)? {
+                    return Ok(());
                 }
                 if chunk.len() == 0 {
                     return Ok(());
@@ -443,6 +434,23 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// Whether the action may queue bytes now; commits the stream first (at shutdown, only an
+    /// SSE stream, empty). `Ok(false)`: the client is gone and the action ignores it.
+    fn ready_to_write(state: &mut State) -> Result<bool> {
+        if state.is_closed() {
+            return Err(Error::closed());
+        }
+        if state.is_shutting_down() {
+            Self::commit_event_stream(state);
+            return Err(Error::shutting_down());
+        }
+        Self::commit_stream(state);
+        if state.is_disconnected() {
+            return Self::disconnect_result(state).map(|()| false);
+        }
+        Ok(true)
     }
 
     fn disconnect_result(state: &State) -> Result {
@@ -536,8 +544,7 @@ impl Shared {
         state.writer_waiting = false;
         Self::commit_event_stream(&mut state);
         wake_reader(state);
-        self.room.notify_waiters();
-        self.gone.notify_waiters();
+        self.wake.notify_waiters();
     }
 
     /// Ends the body with an error, which makes hyper abort the connection.
@@ -550,22 +557,22 @@ impl Shared {
         }
     }
 
-    /// Hands `source` to the body, which sends its chunks after what is queued, as they come,
-    /// until it ends, the client leaves or the server shuts down; the action can end meanwhile.
-    /// Commits the stream if needed.
-    pub(crate) fn hand_over(&self, source: impl Stream<Item = Bytes> + Send + 'static) -> Result {
+    /// Queues `first` (past the buffer's bound: a few bytes, an opening) and hands `source`
+    /// to the body, which sends its chunks after what is queued, as they come, until it ends,
+    /// the client leaves or the server shuts down; the action can end meanwhile. Commits the
+    /// stream if needed; fails as a write would, without waiting.
+    pub(crate) fn hand_over(
+        &self,
+        first: Bytes,
+        source: impl Stream<Item = Bytes> + Send + 'static,
+    ) -> Result {
         let mut state = self.lock();
-        if state.is_closed() {
-            return Err(Error::closed());
+        if !Self::ready_to_write(&mut state)? {
+            return Ok(());
         }
-        if state.is_ending() {
-            return Err(if state.is_shutting_down() {
-                Error::shutting_down()
-            } else {
-                Error::client_disconnected()
-            });
+        if !first.is_empty() {
+            state.push(first);
         }
-        Self::commit_stream(&mut state);
         // Fused: the body may poll it once more after its end while joining chunks.
         state.source = Some(Box::pin(source.fuse()));
         wake_reader(state);
@@ -607,8 +614,7 @@ impl Shared {
         let source = state.source.take();
         drop(state);
         drop(source);
-        self.room.notify_waiters();
-        self.gone.notify_waiters();
+        self.wake.notify_waiters();
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -621,7 +627,7 @@ impl Shared {
 
     pub(crate) async fn disconnected(&self) {
         loop {
-            let mut gone = pin!(self.gone.notified());
+            let mut gone = pin!(self.wake.notified());
             gone.as_mut().enable();
             if self.lock().is_ending() {
                 return;
@@ -687,13 +693,12 @@ pub(crate) struct LiveBody {
     tail_flushed: bool,
     /// Bytes sent of a download of declared length.
     bytes_sent: u64,
-    _open: Counted,
 }
 
 impl LiveBody {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        shared.stats.stream_opened();
         LiveBody {
-            _open: shared.stats.open_stream(),
             shared,
             keep_alive: None,
             source: None,
@@ -775,7 +780,7 @@ impl Body for LiveBody {
             let silence = state.keep_alive.as_ref().map(|(interval, _)| *interval);
             drop(state);
             if writer_waiting {
-                shared.room.notify_waiters();
+                shared.wake.notify_waiters();
             }
             return this.sent(frame, silence);
         }
@@ -865,6 +870,7 @@ impl Drop for LiveBody {
             tracing::debug!("live: client gone, action cancelled (cancel_on_disconnect)");
             action.abort();
         }
+        self.shared.stats.stream_closed();
     }
 }
 

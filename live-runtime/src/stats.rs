@@ -6,8 +6,8 @@
 //!
 //! Labels are the controller and action names only, fixed at compile time, so a metric has a
 //! bounded number of series. Handles are registered once per action (shared by its streams)
-//! and per subscription, so the per-event path is a call on a handle: without a recorder, a
-//! check of an empty handle.
+//! and once for all subscriptions (again if the recorder changes), so the per-event path is a
+//! call on a handle: without a recorder, a check of an empty handle.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -152,35 +152,21 @@ pub fn describe_metrics() {
     );
 }
 
-/// Counts itself in a counter, and in a gauge if it has one, for as long as it lives.
+/// Counts itself in a counter for as long as it lives.
 pub(crate) struct Counted {
     counter: &'static AtomicUsize,
-    gauge: Option<Gauge>,
 }
 
 impl Counted {
     pub(crate) fn new(counter: &'static AtomicUsize) -> Self {
         counter.fetch_add(1, Ordering::Relaxed);
-        Counted {
-            counter,
-            gauge: None,
-        }
-    }
-
-    fn with_gauge(counter: &'static AtomicUsize, gauge: Gauge) -> Self {
-        gauge.increment(1.0);
-        let mut counted = Self::new(counter);
-        counted.gauge = Some(gauge);
-        counted
+        Counted { counter }
     }
 }
 
 impl Drop for Counted {
     fn drop(&mut self) {
         self.counter.fetch_sub(1, Ordering::Relaxed);
-        if let Some(gauge) = &self.gauge {
-            gauge.decrement(1.0);
-        }
     }
 }
 
@@ -323,9 +309,18 @@ impl ActionStats {
         Counted::new(&LIVE_ACTIONS)
     }
 
-    /// Counts a response body while hyper holds it (`open_streams`, `live_streams_open`).
-    pub(crate) fn open_stream(&self) -> Counted {
-        Counted::with_gauge(&OPEN_STREAMS, self.0.streams_open.clone())
+    /// A response body is in hyper's hands (`open_streams`, `live_streams_open`), until
+    /// [`stream_closed`](Self::stream_closed): the body calls both, and holds no guard of
+    /// its own, to stay small.
+    pub(crate) fn stream_opened(&self) {
+        OPEN_STREAMS.fetch_add(1, Ordering::Relaxed);
+        self.0.streams_open.increment(1.0);
+    }
+
+    /// The body of [`stream_opened`](Self::stream_opened) is gone.
+    pub(crate) fn stream_closed(&self) {
+        OPEN_STREAMS.fetch_sub(1, Ordering::Relaxed);
+        self.0.streams_open.decrement(1.0);
     }
 
     /// A chunk (an SSE event, a forwarded delivery) of `len` bytes is queued for the client.
@@ -350,32 +345,61 @@ impl ActionStats {
     }
 }
 
-/// The figures of one broadcast subscription.
-pub(crate) struct SubscriberStats {
-    _counted: Counted,
+/// The figures of one broadcast subscription: counted in `subscribers` while it lives, its
+/// deliveries and gaps counted through handles that every subscription shares (one `Arc`:
+/// a subscription stays small).
+pub(crate) struct SubscriberStats(Arc<SubscriberHandles>);
+
+/// The broadcast handles, registered once with one recorder.
+struct SubscriberHandles {
+    /// The recorder they were registered with (see [`recorder_id`]).
+    recorder: usize,
+    subscribers: Gauge,
     delivered: Counter,
     gaps: Counter,
 }
 
 impl SubscriberStats {
     pub(crate) fn new() -> Self {
-        SubscriberStats {
-            _counted: Counted::with_gauge(&SUBSCRIBERS, handle!(gauge, name::SUBSCRIBERS)),
-            delivered: handle!(counter, name::DELIVERED),
-            gaps: handle!(counter, name::GAPS),
-        }
+        static HANDLES: Mutex<Option<Arc<SubscriberHandles>>> = Mutex::new(None);
+        let recorder = recorder_id();
+        let handles = {
+            // No code of the app runs under this lock, so a poisoned one holds a valid value.
+            let mut handles = HANDLES.lock().unwrap_or_else(PoisonError::into_inner);
+            match &*handles {
+                Some(registered) if registered.recorder == recorder => registered.clone(),
+                _ => handles
+                    .insert(Arc::new(SubscriberHandles {
+                        recorder,
+                        subscribers: handle!(gauge, name::SUBSCRIBERS),
+                        delivered: handle!(counter, name::DELIVERED),
+                        gaps: handle!(counter, name::GAPS),
+                    }))
+                    .clone(),
+            }
+        };
+        SUBSCRIBERS.fetch_add(1, Ordering::Relaxed);
+        handles.subscribers.increment(1.0);
+        SubscriberStats(handles)
     }
 
     /// An event was handed to the subscriber.
     pub(crate) fn delivered(&self) {
         DELIVERED.fetch_add(1, Ordering::Relaxed);
-        self.delivered.increment(1);
+        self.0.delivered.increment(1);
     }
 
     /// A gap was announced to the subscriber.
     pub(crate) fn gap(&self) {
         GAPS.fetch_add(1, Ordering::Relaxed);
-        self.gaps.increment(1);
+        self.0.gaps.increment(1);
+    }
+}
+
+impl Drop for SubscriberStats {
+    fn drop(&mut self) {
+        SUBSCRIBERS.fetch_sub(1, Ordering::Relaxed);
+        self.0.subscribers.decrement(1.0);
     }
 }
 

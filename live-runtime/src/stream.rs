@@ -66,14 +66,16 @@ impl LiveStream {
         self.write(with_newline(line.into())).await
     }
 
-    /// Hands `source` to the response body, which sends its chunks after what was written,
-    /// as they come, until it ends, the client leaves or the server shuts down. The action may
+    /// Writes `first` without waiting (a few bytes; past the buffer's bound if it is full) and
+    /// hands `source` to the response body, which sends its chunks after what was written, as
+    /// they come, until it ends, the client leaves or the server shuts down. The action may
     /// end meanwhile: no task waits per stream.
     pub(crate) fn hand_over(
         &mut self,
+        first: Bytes,
         source: impl futures_util::Stream<Item = Bytes> + Send + 'static,
     ) -> Result {
-        self.shared.hand_over(source)
+        self.shared.hand_over(first, source)
     }
 
     /// Commits if nothing was written, and ends the body. Later writes are

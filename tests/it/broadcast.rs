@@ -637,6 +637,25 @@ impl TopicsController {
     }
 }
 
+/// A snapshot written first, with a buffer of one chunk, then the topic.
+pub struct SnapshotController {
+    hub: Hub,
+}
+
+#[live_runtime::live_controller(buffer = 1)]
+impl SnapshotController {
+    /// `GET /snapshot/events`
+    pub async fn events(&self, live: live_runtime::Live) -> live_runtime::Result {
+        let feed = self.hub.subscribe("feed", Since::Now).await;
+        let mut sse =
+            live.sse(live_runtime::sse::SseOptions::new().retry(Duration::from_millis(250)));
+        for n in 0..3 {
+            sse.write(format!("snapshot {n}")).await?;
+        }
+        sse.forward(feed).await
+    }
+}
+
 /// Reads the body until it holds `needle`; returns everything read.
 async fn read_until(response: &mut reqwest::Response, needle: &str) -> String {
     let mut body = String::new();
@@ -722,6 +741,27 @@ async fn sse_bridge_without_retry_and_with_a_bad_topic() {
     let response = server.get(&format!("/topics/{too_long}")).await;
     assert_eq!(response.status(), 200);
     assert_eq!(support::cut_text(response).await, "");
+}
+
+/// What the action wrote before `forward` goes first, and `forward` never waits: its opening
+/// (the `retry`) is queued past a full buffer, then the topic follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_bridge_after_a_snapshot_in_a_full_buffer() {
+    use live_runtime::routing::Controller;
+    let hub = Hub::memory(HubConfig::default());
+    let server =
+        support::Server::start(SnapshotController { hub: hub.clone() }.into_router()).await;
+    let mut response = server.get("/snapshot/events").await;
+    let opening = read_until(&mut response, "retry: 250\n\n").await;
+    assert_eq!(
+        opening,
+        "retry: 250\ndata: snapshot 0\n\nretry: 250\ndata: snapshot 1\n\nretry: 250\ndata: snapshot 2\n\nretry: 250\n\n"
+    );
+    let id = hub.publish("feed", "live").await.unwrap();
+    assert_eq!(
+        read_until(&mut response, "\n\n").await,
+        format!("id: {id}\ndata: live\n\n")
+    );
 }
 
 /// `forward` commits at once even when the writer defers its commit to the first write: the

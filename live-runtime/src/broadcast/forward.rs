@@ -1,8 +1,7 @@
 //! The SSE bridge: a subscription sent to a browser as it arrives.
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use futures_util::stream::{iter, unfold};
+use futures_util::stream::{empty, unfold};
 
 use super::event::Delivery;
 use super::subscription::Subscription;
@@ -63,7 +62,7 @@ impl Sse {
     /// client left already, the server is shutting down), and the subscription's own error
     /// other than [`Unavailable`](crate::ErrorKind::Unavailable).
     pub async fn forward(mut self, subscription: impl Into<Result<Subscription>>) -> Result {
-        // Nothing here waits: the opening goes first in what the body pulls. An `await` would
+        // Nothing here waits: the opening is queued past the buffer's bound. An `await` would
         // make this future, and so every subscriber's action task, about a kilobyte larger.
         let retry = self
             .retry_ms()
@@ -74,12 +73,16 @@ impl Sse {
             Err(error) if error.kind() == ErrorKind::Unavailable => {
                 tracing::warn!(%error, "broadcast: cannot subscribe; the client will retry");
                 let ending = format!("{retry}event: unavailable\ndata: {{}}\n\n");
-                return stream.hand_over(iter([Bytes::from(ending)]));
+                return stream.hand_over(Bytes::from(ending), empty());
             }
             Err(error) => return Err(error),
         };
         // A blank line after `retry:` sends it at once, as an event with no data.
-        let opening = (!retry.is_empty()).then(|| Bytes::from(retry + "\n"));
+        let opening = if retry.is_empty() {
+            Bytes::new()
+        } else {
+            Bytes::from(retry + "\n")
+        };
         let stats = stream.shared().stats.clone();
         let deliveries = unfold(subscription, move |mut subscription| {
             let stats = stats.clone();
@@ -92,6 +95,6 @@ impl Sse {
                 Some((bytes, subscription))
             }
         });
-        stream.hand_over(iter(opening).chain(deliveries))
+        stream.hand_over(opening, deliveries)
     }
 }
