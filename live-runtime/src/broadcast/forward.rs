@@ -39,7 +39,11 @@ impl Sse {
     ///   committed with the `retry`, sends `event: unavailable` (data `{}`) and ends cleanly,
     ///   so the `EventSource` reconnects after `retry` and resumes. An error status would make
     ///   it give up for good. (The same happens to an `Unavailable` error returned with `?`
-    ///   after [`Live::sse`](crate::Live::sse), without the event.) Other errors are returned.
+    ///   after [`Live::sse`](crate::Live::sse), without the event.) Other errors are returned,
+    ///   after the commit that `live.sse()` made: the client sees a cut stream, and an
+    ///   `EventSource` retries it. To answer a topic the hub refuses
+    ///   ([`InvalidTopic`](crate::ErrorKind::InvalidTopic)) with a `400`, check what names it
+    ///   before `live.sse()`, in an extractor (as `examples/chat.rs` does with its room name).
     /// - When the client leaves, the subscription is dropped with the body. When the server's
     ///   [`Shutdown`](crate::Shutdown) begins, the body ends cleanly after what it holds;
     ///   events not yet sent stay in the history, where the client's next connection resumes
