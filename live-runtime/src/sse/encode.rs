@@ -482,6 +482,8 @@ mod tests {
             format!("id: {long}\ndata: x\n\n")
         );
         assert_eq!(IdText::new("a"), IdText::new(String::from("a")));
+        // Debug shows the text, as the `String` it replaces did.
+        assert!(format!("{:?}", Event::id(7)).contains(r#"Set("7")"#));
     }
 
     /// Rails' exact bytes for each option (docs/rails-parity.md, L-25 and L-30).
