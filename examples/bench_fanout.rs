@@ -40,6 +40,11 @@
 //! ```
 //!
 //! `--no-redis` leaves the Redis variant out.
+//!
+//! `--heap` (built with `--features count-heap`) measures memory only, without publishing: the
+//! server counts the bytes it holds on the heap (a counting global allocator), before and
+//! after the subscribers connect, which does not depend on the allocator's arenas as `VmRSS`
+//! does.
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -75,6 +80,24 @@ struct Msg {
     ts_us: u64,
 }
 
+/// Counts the heap of every process of this binary (`--features count-heap` only).
+#[cfg(feature = "count-heap")]
+#[global_allocator]
+static HEAP: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
+
+/// Bytes this process holds on the heap, when it counts them (`GET /heap` of the server).
+#[cfg(feature = "count-heap")]
+fn heap_bytes() -> Option<i64> {
+    let stats = HEAP.stats();
+    let held = stats.bytes_allocated as i64 - stats.bytes_deallocated as i64;
+    Some(held + stats.bytes_reallocated as i64)
+}
+
+#[cfg(not(feature = "count-heap"))]
+fn heap_bytes() -> Option<i64> {
+    None
+}
+
 /// Microseconds since the UNIX epoch: the clock both processes share.
 fn now_us() -> u64 {
     SystemTime::now()
@@ -93,6 +116,7 @@ fn main() -> BoxResult<()> {
             server::serve(variant, port, args.get(3).map(String::as_str))
         }
         Some("client") => client::run(&args[1..]),
+        _ if args.iter().any(|a| a == "--heap") => heap_mode(&args, nofile),
         _ => orchestrate(&args, nofile),
     }
 }
@@ -150,9 +174,8 @@ const WARM_UP_MESSAGES: f64 = 50.0;
 /// Time for the allocator and the kernel to settle before reading `VmRSS`.
 const SETTLE: Duration = Duration::from_millis(500);
 
-fn orchestrate(args: &[String], nofile: u64) -> BoxResult<()> {
-    let quick = args.iter().any(|a| a == "--quick");
-    let (window, rounds) = if quick { (2.0, 1) } else { (10.0, 3) };
+/// The variants the arguments ask for, once the machine can run them.
+fn variants(args: &[String], nofile: u64) -> BoxResult<Vec<Variant>> {
     let mut variants = vec![Variant::Baseline, Variant::Live];
     if !args.iter().any(|a| a == "--no-redis") {
         redis_server_path()?;
@@ -162,6 +185,13 @@ fn orchestrate(args: &[String], nofile: u64) -> BoxResult<()> {
     if nofile < most as u64 + 100 {
         return Err(format!("fd limit {nofile} is too low for {most} subscribers").into());
     }
+    Ok(variants)
+}
+
+fn orchestrate(args: &[String], nofile: u64) -> BoxResult<()> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let (window, rounds) = if quick { (2.0, 1) } else { (10.0, 3) };
+    let variants = variants(args, nofile)?;
     println!(
         "live fan-out bench: {window} s windows, {rounds} round(s), variants {:?}; {} cpus",
         variants.iter().map(|v| v.arg()).collect::<Vec<_>>(),
@@ -190,6 +220,70 @@ fn orchestrate(args: &[String], nofile: u64) -> BoxResult<()> {
         results.push((size, samples));
     }
     print_tables(window, rounds, &variants, &results);
+    Ok(())
+}
+
+/// `--heap`: memory only, nothing published. At each size, interleaved rounds of every
+/// variant; per subscriber, the growth of the server's heap and of its `VmRSS`.
+fn heap_mode(args: &[String], nofile: u64) -> BoxResult<()> {
+    if heap_bytes().is_none() {
+        return Err("--heap needs the counting allocator: cargo run --release \
+                    --features count-heap --example bench_fanout -- --heap"
+            .into());
+    }
+    let rounds = if args.iter().any(|a| a == "--quick") {
+        1
+    } else {
+        3
+    };
+    let variants = variants(args, nofile)?;
+    println!("Fan-out memory per subscriber, median of {rounds} interleaved round(s) (range)");
+    println!("| subscribers | variant | heap B/subscriber | VmRSS B/subscriber |");
+    println!("|---:|---|---:|---:|");
+    for size in SIZES {
+        let mut per_variant = vec![(Vec::new(), Vec::new()); variants.len()];
+        for round in 0..rounds {
+            for k in 0..variants.len() {
+                let i = (k + round) % variants.len();
+                let run = subscribe(variants[i], size, 3600.0)?;
+                let n = size.subscribers as f64;
+                let heap = (run.after.heap_bytes.unwrap_or(0) - run.before.heap_bytes.unwrap_or(0))
+                    as f64
+                    / n;
+                let rss = (run.after.rss_kib as f64 - run.before.rss_kib as f64) * 1024.0 / n;
+                eprintln!(
+                    "  {:>6} round {} {:<42} heap {heap:>7.0} B/sub, VmRSS {rss:>7.0} B/sub",
+                    size.subscribers,
+                    round + 1,
+                    variants[i].name()
+                );
+                per_variant[i].0.push(heap);
+                per_variant[i].1.push(rss);
+            }
+        }
+        let mut medians = Vec::new();
+        for (variant, (heap, rss)) in variants.iter().zip(per_variant) {
+            let ((heap_min, heap_max), (rss_min, rss_max)) = (range(&heap), range(&rss));
+            let (heap, rss) = (median(heap), median(rss));
+            println!(
+                "| {} | {} | {heap:.0} ({heap_min:.0}–{heap_max:.0}) | {rss:.0} ({rss_min:.0}–{rss_max:.0}) |",
+                size.subscribers,
+                variant.name(),
+            );
+            medians.push((heap, rss));
+        }
+        for (variant, (heap, rss)) in variants.iter().zip(&medians).skip(1) {
+            let (base_heap, base_rss) = medians[0];
+            println!(
+                "{} subscribers, {} − baseline: heap {:+.0} B, VmRSS {:+.0} B per subscriber \
+                 (target ≤ +1,024 B)",
+                size.subscribers,
+                variant.name(),
+                heap - base_heap,
+                rss - base_rss,
+            );
+        }
+    }
     Ok(())
 }
 
@@ -280,7 +374,37 @@ impl Sample {
     }
 }
 
-fn run_one(variant: Variant, size: Size, window: f64, ticks: f64) -> BoxResult<Sample> {
+/// A server (and its Redis) with a client holding `size.subscribers` subscriptions, and the
+/// server's memory before and after they connected.
+struct Subscribed {
+    server: ChildGuard,
+    client: ChildGuard,
+    redis: Option<RedisServer>,
+    addr: SocketAddr,
+    before: Memory,
+    after: Memory,
+}
+
+/// A server's memory: `VmRSS`, and the heap it holds if it counts it.
+#[derive(Debug, Clone, Copy)]
+struct Memory {
+    rss_kib: u64,
+    heap_bytes: Option<i64>,
+}
+
+impl Memory {
+    fn of(pid: u32, addr: SocketAddr) -> BoxResult<Self> {
+        let heap = http(addr, "GET", "/heap", Duration::from_secs(10))?;
+        Ok(Memory {
+            rss_kib: vm_rss_kib(pid)?,
+            heap_bytes: heap.trim().parse().ok(),
+        })
+    }
+}
+
+/// Starts `variant`'s server, warms it up, and connects the client's subscribers (the
+/// client then waits for `end <messages>` on its stdin).
+fn subscribe(variant: Variant, size: Size, window: f64) -> BoxResult<Subscribed> {
     let redis = match variant {
         Variant::Redis => Some(RedisServer::start()?),
         _ => None,
@@ -301,7 +425,7 @@ fn run_one(variant: Variant, size: Size, window: f64, ticks: f64) -> BoxResult<S
 
     warm_up(addr)?;
     std::thread::sleep(SETTLE);
-    let before_kib = vm_rss_kib(server_pid)?;
+    let before = Memory::of(server_pid, addr)?;
 
     let url = format!("http://{addr}/fanout/events");
     let mut client = ChildGuard::spawn(Command::new(std::env::current_exe()?).args([
@@ -316,8 +440,27 @@ fn run_one(variant: Variant, size: Size, window: f64, ticks: f64) -> BoxResult<S
     }
     wait_subscribers(addr, size.subscribers, Duration::from_secs(60))?;
     std::thread::sleep(SETTLE);
-    let after_kib = vm_rss_kib(server_pid)?;
+    let after = Memory::of(server_pid, addr)?;
+    Ok(Subscribed {
+        server,
+        client,
+        redis,
+        addr,
+        before,
+        after,
+    })
+}
 
+fn run_one(variant: Variant, size: Size, window: f64, ticks: f64) -> BoxResult<Sample> {
+    let Subscribed {
+        server,
+        mut client,
+        redis,
+        addr,
+        before,
+        after,
+    } = subscribe(variant, size, window)?;
+    let server_pid = server.child.id();
     let redis_pid = redis.as_ref().map(|r| r.child.id());
     let client_pid = client.child.id();
     let cpu = || -> BoxResult<[u64; 4]> {
@@ -356,8 +499,8 @@ fn run_one(variant: Variant, size: Size, window: f64, ticks: f64) -> BoxResult<S
         client_cpu_s: delta(1),
         redis_cpu_s: delta(2),
         other_cpu_s: others.max(0.0),
-        before_kib,
-        after_kib,
+        before_kib: before.rss_kib,
+        after_kib: after.rss_kib,
         subscribers: size.subscribers,
         publisher_late_us,
     })

@@ -3,6 +3,7 @@
 //!
 //! - `GET /fanout/events`: one subscriber, an SSE stream of every message published from now;
 //! - `GET /subscribers`: how many subscribers this process holds right now;
+//! - `GET /heap`: the bytes it holds on the heap (`--features count-heap`), or `n/a`;
 //! - `POST /start?rate=<Hz>&seconds=<s>`: runs the publisher, `rate × seconds` messages
 //!   `{"seq":n,"ts_us":t}` at a fixed rate, and answers when it is done.
 //!
@@ -94,6 +95,7 @@ pub fn serve(variant: &str, port: u16, redis_url: Option<&str>) -> BoxResult<()>
         };
         let app = Router::new()
             .route("/subscribers", get(subscribers))
+            .route("/heap", get(heap))
             .route("/start", post(start))
             .with_state(publisher)
             .merge(events);
@@ -118,6 +120,11 @@ async fn baseline_events(
         Some(Ok(Event::default().id(seq.to_string()).data(&*json)))
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+}
+
+/// The bytes this process holds on the heap, or `n/a` without `--features count-heap`.
+async fn heap() -> String {
+    super::heap_bytes().map_or_else(|| "n/a".to_owned(), |bytes| bytes.to_string())
 }
 
 async fn subscribers(State(publisher): State<Publisher>) -> String {
