@@ -206,8 +206,8 @@ pin_project_lite::pin_project! {
     /// An action's task: makes the action's future on the first poll (inside the task-locals
     /// and span the task runs in), polls it, catches its panic, and finishes the response.
     /// Written by hand: as an `async` block it held the future next to the closure and the
-    /// `Live` it was made from, about a kilobyte more per request, freed as soon as the
-    /// action ends but left as holes in the allocator's memory.
+    /// `Live` it was made from (a forwarding action's task: 1,992 bytes, now 1,152), for as
+    /// long as the action runs.
     struct ActionTask<F, Fut> {
         start: Option<(F, Live)>,
         // Fields drop in this order: the action, then the guard that ends its stream.
