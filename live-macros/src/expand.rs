@@ -295,13 +295,19 @@ fn handler(action: &Action, state: &TokenStream) -> TokenStream {
                 .with_config(&__LIVE_CONFIG)
                 .named(__LIVE_CONTROLLER, #action_name)
                 .spawn(move |__live_handle| async move #checked)
-                .await
         );
+        let answer = quote_spanned!(output_span=> __answer.await);
+        // The request is taken apart in a block of its own: what it holds then ends before
+        // the wait for the answer, instead of taking room in every request's handler future.
         quote! {
-            let __live_request = #private::live_request(&__parts);
-            #(#extract)*
-            #unused_body
-            #spawned
+            let __answer = {
+                #split
+                let __live_request = #private::live_request(&__parts);
+                #(#extract)*
+                #unused_body
+                #spawned
+            };
+            #answer
         }
     } else {
         // The response is a name spanned at the return type, where its error then points.
@@ -311,6 +317,7 @@ fn handler(action: &Action, state: &TokenStream) -> TokenStream {
             #private_at_output::ActionResponse::into_action_response(#output)
         );
         quote! {
+            #split
             #(#extract)*
             let #output = #checked;
             #private::render_error(#respond, __accept.as_ref(), &__LIVE_CONFIG)
@@ -329,7 +336,6 @@ fn handler(action: &Action, state: &TokenStream) -> TokenStream {
         move |#axum::extract::State(__state): #axum::extract::State<#state>,
               __request: #axum::extract::Request| async move {
             #accept
-            #split
             #run
         }
     }}

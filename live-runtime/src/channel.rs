@@ -284,8 +284,8 @@ impl Shared {
 
     /// Parks the response head for whoever commits: the `Live` handle was turned into a stream
     /// or dropped.
-    pub(crate) fn park_head(&self, head: Head) {
-        self.lock().head = Some(Box::new(head));
+    pub(crate) fn park_head(&self, head: Box<Head>) {
+        self.lock().head = Some(head);
     }
 
     /// See [`LiveStream::set_ignore_disconnect`](crate::LiveStream::set_ignore_disconnect).
@@ -681,18 +681,39 @@ fn timers_enabled() -> bool {
     })
 }
 
-/// The response body of a live stream, polled by hyper.
-pub(crate) struct LiveBody {
-    shared: Arc<Shared>,
-    /// The keep-alive timer, made at the first idle poll of a stream that has a keep-alive.
-    keep_alive: Option<Pin<Box<Sleep>>>,
-    /// The source handed over by the action, taken out of the shared state at the first poll
-    /// after the hand-over, so it is polled without the lock.
-    source: Option<Source>,
-    /// The action failed: the body yielded once to let the tail out, and now fails.
-    tail_flushed: bool,
-    /// Bytes sent of a download of declared length.
-    bytes_sent: u64,
+pin_project_lite::pin_project! {
+    /// The response body of a live stream, polled by hyper.
+    pub(crate) struct LiveBody {
+        shared: Arc<Shared>,
+        // The keep-alive timer, started at the first idle poll of a stream that has a
+        // keep-alive. Inline (axum boxes the body, which pins it): every open stream holds
+        // one, and a heap block of its own costs a subscriber more than its bytes.
+        #[pin]
+        keep_alive: Option<Sleep>,
+        // The source handed over by the action, taken out of the shared state at the first
+        // poll after the hand-over, so it is polled without the lock.
+        source: Option<Source>,
+        // The action failed: the body yielded once to let the tail out, and now fails.
+        tail_flushed: bool,
+        // Bytes sent of a download of declared length.
+        bytes_sent: u64,
+    }
+
+    impl PinnedDrop for LiveBody {
+        fn drop(this: Pin<&mut Self>) {
+            // hyper drops the body when the connection is gone (or the response is complete).
+            let shared = &*this.project().shared;
+            let mut state = shared.lock();
+            // Not closed by the action: the client is gone, or the server shutting down.
+            let action = state.cancel.take().filter(|_| !state.is_closed());
+            shared.mark_disconnected(state);
+            if let Some(action) = action {
+                tracing::debug!("live: client gone, action cancelled (cancel_on_disconnect)");
+                action.abort();
+            }
+            shared.stats.stream_closed();
+        }
+    }
 }
 
 impl LiveBody {
@@ -708,18 +729,16 @@ impl LiveBody {
     }
 }
 
-impl LiveBody {
-    /// A data frame out: the keep-alive's silence starts again.
-    fn sent(
-        &mut self,
-        frame: Bytes,
-        silence: Option<Duration>,
-    ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
-        if let (Some(timer), Some(interval)) = (&mut self.keep_alive, silence) {
-            timer.as_mut().reset(Instant::now() + interval);
-        }
-        Poll::Ready(Some(Ok(Frame::data(frame))))
+/// A data frame out: the keep-alive's silence starts again.
+fn sent(
+    keep_alive: Pin<&mut Option<Sleep>>,
+    frame: Bytes,
+    silence: Option<Duration>,
+) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
+    if let (Some(timer), Some(interval)) = (keep_alive.as_pin_mut(), silence) {
+        timer.reset(Instant::now() + interval);
     }
+    Poll::Ready(Some(Ok(Frame::data(frame))))
 }
 
 /// The chunks `source` has ready, joined up to `limit` bytes as [`State::next_frame`] joins queued
@@ -755,15 +774,15 @@ impl Body for LiveBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
-        let this = self.get_mut();
-        let shared = &*this.shared;
+        let mut this = self.project();
+        let shared = &**this.shared;
         let mut state = shared.lock();
         // A download's last declared byte waits until the action closes the stream: sent
         // earlier, it would let hyper end a complete-looking response that a later write past
         // the length could no longer abort.
         let sendable = (state.length)
             .filter(|_| !state.is_closed())
-            .map(|(expected, _)| expected.saturating_sub(1).saturating_sub(this.bytes_sent));
+            .map(|(expected, _)| expected.saturating_sub(1).saturating_sub(*this.bytes_sent));
         let frame = match sendable {
             Some(0) => None,
             _ => state.next_frame(shared.settings.coalesce_bytes),
@@ -774,7 +793,7 @@ impl Body for LiveBody {
                 if frame.len() > sendable {
                     state.unsend(frame.split_off(sendable));
                 }
-                this.bytes_sent += frame.len() as u64;
+                *this.bytes_sent += frame.len() as u64;
             }
             let writer_waiting = std::mem::take(&mut state.writer_waiting);
             let silence = state.keep_alive.as_ref().map(|(interval, _)| *interval);
@@ -782,7 +801,7 @@ impl Body for LiveBody {
             if writer_waiting {
                 shared.wake.notify_waiters();
             }
-            return this.sent(frame, silence);
+            return sent(this.keep_alive, frame, silence);
         }
         if let Reader::Aborted(why) = state.reader {
             return Poll::Ready(Some(Err(format!("live stream aborted: {why:?}").into())));
@@ -791,13 +810,13 @@ impl Body for LiveBody {
             return Poll::Ready(None);
         }
         if let Some(source) = state.source.take() {
-            this.source = Some(source);
+            *this.source = Some(source);
         }
         if state.is_closed() && this.source.is_none() {
             if state.writer == Writer::Failed {
                 // hyper drops what it has buffered when a body fails: one pending poll first
                 // lets it flush the `on_error` tail (the socket permitting).
-                if !std::mem::replace(&mut this.tail_flushed, true) {
+                if !std::mem::replace(this.tail_flushed, true) {
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
@@ -811,13 +830,17 @@ impl Body for LiveBody {
         }
         let keep_alive = state.keep_alive.clone();
         drop(state);
-        if let Some(source) = &mut this.source {
+        if let Some(source) = this.source.as_mut() {
             match pull(source, cx, shared.settings.coalesce_bytes) {
                 Poll::Ready(Some(frame)) => {
-                    return this.sent(frame, keep_alive.map(|(interval, _)| interval));
+                    return sent(
+                        this.keep_alive,
+                        frame,
+                        keep_alive.map(|(interval, _)| interval),
+                    );
                 }
                 Poll::Ready(None) => {
-                    this.source = None;
+                    *this.source = None;
                     // The source ended: so does the stream, once the action closed it.
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
@@ -826,9 +849,10 @@ impl Body for LiveBody {
             }
         }
         if let Some((interval, bytes)) = keep_alive.filter(|_| timers_enabled()) {
-            let timer = this
-                .keep_alive
-                .get_or_insert_with(|| Box::pin(tokio::time::sleep(interval)));
+            if this.keep_alive.is_none() {
+                this.keep_alive.set(Some(tokio::time::sleep(interval)));
+            }
+            let mut timer = this.keep_alive.as_pin_mut().expect("set above");
             if timer.as_mut().poll(cx).is_ready() {
                 timer.as_mut().reset(Instant::now() + interval);
                 shared.stats.keep_alive();
@@ -856,21 +880,6 @@ fn wake_reader(mut state: MutexGuard<'_, State>) {
     drop(state);
     if let Some(reader) = reader {
         reader.wake();
-    }
-}
-
-impl Drop for LiveBody {
-    fn drop(&mut self) {
-        // hyper drops the body when the connection is gone (or the response is complete).
-        let mut state = self.shared.lock();
-        // Not closed by the action: the client is gone, or the server shutting down.
-        let action = state.cancel.take().filter(|_| !state.is_closed());
-        self.shared.mark_disconnected(state);
-        if let Some(action) = action {
-            tracing::debug!("live: client gone, action cancelled (cancel_on_disconnect)");
-            action.abort();
-        }
-        self.shared.stats.stream_closed();
     }
 }
 

@@ -1,7 +1,7 @@
 //! The response before commit: status, headers and cookies the action may still change, the
 //! defaults applied at commit, conditional GET, and the non-streaming helpers.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::body::Body;
 use axum::response::IntoResponse;
@@ -34,7 +34,10 @@ pub(crate) struct RequestInfo {
 /// If the action returns without doing either, the response is committed at its end with an
 /// empty body, as in Rails.
 pub struct Live {
-    head: Option<Head>,
+    /// `None` until the action changes the head, and once a consuming method took it: most
+    /// streams send the default head, and a `Live` is moved into every action's future (more
+    /// than once), where a head inline would cost 144 bytes each time.
+    head: Option<Box<Head>>,
     request: RequestInfo,
     shared: Arc<Shared>,
 }
@@ -42,16 +45,19 @@ pub struct Live {
 impl Live {
     pub(crate) fn new(request: RequestInfo, shared: Arc<Shared>) -> Self {
         Live {
-            head: Some(Head::default()),
+            head: None,
             request,
             shared,
         }
     }
 
     fn head_mut(&mut self) -> &mut Head {
-        self.head
-            .as_mut()
-            .expect("the head is only taken by methods that consume `self`")
+        self.head.get_or_insert_default()
+    }
+
+    /// The head as it will be sent: what was set, or the default.
+    fn take_head(&mut self) -> Head {
+        self.head.take().map_or_else(Head::default, |head| *head)
     }
 
     /// The status sent at commit; `200 OK` unless set.
@@ -69,11 +75,8 @@ impl Live {
 
     /// The response headers so far.
     pub fn headers(&self) -> &HeaderMap {
-        &self
-            .head
-            .as_ref()
-            .expect("present until `self` is consumed")
-            .headers
+        static NONE: LazyLock<HeaderMap> = LazyLock::new(HeaderMap::new);
+        self.head.as_ref().map_or(&NONE, |head| &head.headers)
     }
 
     /// The response headers, to change as you like before commit.
@@ -193,7 +196,7 @@ impl Live {
     /// added where the response has none of its own.
     pub fn respond(mut self, response: impl IntoResponse) -> Result {
         let mut response = response.into_response();
-        let mut head = self.head.take().unwrap_or_default();
+        let mut head = self.take_head();
         head.write_cookies();
         let headers = response.headers_mut();
         for name in head.headers.keys() {
@@ -208,7 +211,7 @@ impl Live {
     }
 
     fn full(mut self, content_type: Option<&'static str>, body: Body) -> Result {
-        let head = self.head.take().unwrap_or_default();
+        let head = self.take_head();
         self.shared.commit_full(head.into_full(content_type, body))
     }
 }

@@ -96,33 +96,37 @@ impl ::live_runtime::__private::Controller for FeedController {
                 ): ::live_runtime::__private::axum::extract::State<AppState>,
                 __request: ::live_runtime::__private::axum::extract::Request|
             async move {
-                let (__parts, __body) = __request.into_parts();
-                let __live_request = ::live_runtime::__private::live_request(&__parts);
-                let __arg0 = match <State<
-                    AppState,
-                > as ::live_runtime::__private::LastArgument<
-                    _,
-                    AppState,
-                >>::extract(
-                        ::live_runtime::__private::axum::extract::Request::from_parts(
-                            __parts,
-                            __body,
-                        ),
-                        &__state,
-                    )
-                    .await
-                {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(rejection) => return rejection,
+                let __answer = {
+                    let (__parts, __body) = __request.into_parts();
+                    let __live_request = ::live_runtime::__private::live_request(
+                        &__parts,
+                    );
+                    let __arg0 = match <State<
+                        AppState,
+                    > as ::live_runtime::__private::LastArgument<
+                        _,
+                        AppState,
+                    >>::extract(
+                            ::live_runtime::__private::axum::extract::Request::from_parts(
+                                __parts,
+                                __body,
+                            ),
+                            &__state,
+                        )
+                        .await
+                    {
+                        ::core::result::Result::Ok(value) => value,
+                        ::core::result::Result::Err(rejection) => return rejection,
+                    };
+                    __live_request
+                        .with_config(&__LIVE_CONFIG)
+                        .named(__LIVE_CONTROLLER, "feed")
+                        .spawn(move |__live_handle| async move {
+                            let __action = __controller.feed(__arg0, __live_handle);
+                            ::live_runtime::__private::check_send(__action).await
+                        })
                 };
-                __live_request
-                    .with_config(&__LIVE_CONFIG)
-                    .named(__LIVE_CONTROLLER, "feed")
-                    .spawn(move |__live_handle| async move {
-                        let __action = __controller.feed(__arg0, __live_handle);
-                        ::live_runtime::__private::check_send(__action).await
-                    })
-                    .await
+                __answer.await
             }
         };
         ::live_runtime::__private::axum::Router::new()

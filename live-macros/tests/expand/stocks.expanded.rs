@@ -107,33 +107,37 @@ impl ::live_runtime::__private::Controller for StocksController {
                 ): ::live_runtime::__private::axum::extract::State<()>,
                 __request: ::live_runtime::__private::axum::extract::Request|
             async move {
-                let (__parts, __body) = __request.into_parts();
-                let __live_request = ::live_runtime::__private::live_request(&__parts);
-                let __arg0 = match <Path<
-                    u32,
-                > as ::live_runtime::__private::LastArgument<
-                    _,
-                    (),
-                >>::extract(
-                        ::live_runtime::__private::axum::extract::Request::from_parts(
-                            __parts,
-                            __body,
-                        ),
-                        &__state,
-                    )
-                    .await
-                {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(rejection) => return rejection,
+                let __answer = {
+                    let (__parts, __body) = __request.into_parts();
+                    let __live_request = ::live_runtime::__private::live_request(
+                        &__parts,
+                    );
+                    let __arg0 = match <Path<
+                        u32,
+                    > as ::live_runtime::__private::LastArgument<
+                        _,
+                        (),
+                    >>::extract(
+                            ::live_runtime::__private::axum::extract::Request::from_parts(
+                                __parts,
+                                __body,
+                            ),
+                            &__state,
+                        )
+                        .await
+                    {
+                        ::core::result::Result::Ok(value) => value,
+                        ::core::result::Result::Err(rejection) => return rejection,
+                    };
+                    __live_request
+                        .with_config(&__LIVE_CONFIG)
+                        .named(__LIVE_CONTROLLER, "show")
+                        .spawn(move |__live_handle| async move {
+                            let __action = __controller.show(__arg0, __live_handle);
+                            ::live_runtime::__private::check_send(__action).await
+                        })
                 };
-                __live_request
-                    .with_config(&__LIVE_CONFIG)
-                    .named(__LIVE_CONTROLLER, "show")
-                    .spawn(move |__live_handle| async move {
-                        let __action = __controller.show(__arg0, __live_handle);
-                        ::live_runtime::__private::check_send(__action).await
-                    })
-                    .await
+                __answer.await
             }
         };
         let __live_update = {
@@ -144,44 +148,48 @@ impl ::live_runtime::__private::Controller for StocksController {
                 ): ::live_runtime::__private::axum::extract::State<()>,
                 __request: ::live_runtime::__private::axum::extract::Request|
             async move {
-                let (mut __parts, __body) = __request.into_parts();
-                let __live_request = ::live_runtime::__private::live_request(&__parts);
-                let __arg0 = match <Path<
-                    u32,
-                > as ::live_runtime::__private::PartsArgument<
-                    (),
-                >>::extract(&mut __parts, &__state)
-                    .await
-                {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(rejection) => return rejection,
+                let __answer = {
+                    let (mut __parts, __body) = __request.into_parts();
+                    let __live_request = ::live_runtime::__private::live_request(
+                        &__parts,
+                    );
+                    let __arg0 = match <Path<
+                        u32,
+                    > as ::live_runtime::__private::PartsArgument<
+                        (),
+                    >>::extract(&mut __parts, &__state)
+                        .await
+                    {
+                        ::core::result::Result::Ok(value) => value,
+                        ::core::result::Result::Err(rejection) => return rejection,
+                    };
+                    let __arg2 = match <Json<
+                        Update,
+                    > as ::live_runtime::__private::LastArgument<
+                        _,
+                        (),
+                    >>::extract(
+                            ::live_runtime::__private::axum::extract::Request::from_parts(
+                                __parts,
+                                __body,
+                            ),
+                            &__state,
+                        )
+                        .await
+                    {
+                        ::core::result::Result::Ok(value) => value,
+                        ::core::result::Result::Err(rejection) => return rejection,
+                    };
+                    __live_request
+                        .with_config(&__LIVE_CONFIG)
+                        .named(__LIVE_CONTROLLER, "update")
+                        .spawn(move |__live_handle| async move {
+                            let __action = __controller
+                                .update(__arg0, __live_handle, __arg2);
+                            ::live_runtime::__private::check_send(__action).await
+                        })
                 };
-                let __arg2 = match <Json<
-                    Update,
-                > as ::live_runtime::__private::LastArgument<
-                    _,
-                    (),
-                >>::extract(
-                        ::live_runtime::__private::axum::extract::Request::from_parts(
-                            __parts,
-                            __body,
-                        ),
-                        &__state,
-                    )
-                    .await
-                {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(rejection) => return rejection,
-                };
-                __live_request
-                    .with_config(&__LIVE_CONFIG)
-                    .named(__LIVE_CONTROLLER, "update")
-                    .spawn(move |__live_handle| async move {
-                        let __action = __controller
-                            .update(__arg0, __live_handle, __arg2);
-                        ::live_runtime::__private::check_send(__action).await
-                    })
-                    .await
+                __answer.await
             }
         };
         let __live_prices = {
@@ -192,31 +200,35 @@ impl ::live_runtime::__private::Controller for StocksController {
                 ): ::live_runtime::__private::axum::extract::State<()>,
                 __request: ::live_runtime::__private::axum::extract::Request|
             async move {
-                let (__parts, __body) = __request.into_parts();
-                let __live_request = ::live_runtime::__private::live_request(&__parts);
-                let __arg0 = match <HeaderMap as ::live_runtime::__private::LastArgument<
-                    _,
-                    (),
-                >>::extract(
-                        ::live_runtime::__private::axum::extract::Request::from_parts(
-                            __parts,
-                            __body,
-                        ),
-                        &__state,
-                    )
-                    .await
-                {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(rejection) => return rejection,
+                let __answer = {
+                    let (__parts, __body) = __request.into_parts();
+                    let __live_request = ::live_runtime::__private::live_request(
+                        &__parts,
+                    );
+                    let __arg0 = match <HeaderMap as ::live_runtime::__private::LastArgument<
+                        _,
+                        (),
+                    >>::extract(
+                            ::live_runtime::__private::axum::extract::Request::from_parts(
+                                __parts,
+                                __body,
+                            ),
+                            &__state,
+                        )
+                        .await
+                    {
+                        ::core::result::Result::Ok(value) => value,
+                        ::core::result::Result::Err(rejection) => return rejection,
+                    };
+                    __live_request
+                        .with_config(&__LIVE_CONFIG)
+                        .named(__LIVE_CONTROLLER, "prices")
+                        .spawn(move |__live_handle| async move {
+                            let __action = __controller.prices(__arg0, __live_handle);
+                            ::live_runtime::__private::check_send(__action).await
+                        })
                 };
-                __live_request
-                    .with_config(&__LIVE_CONFIG)
-                    .named(__LIVE_CONTROLLER, "prices")
-                    .spawn(move |__live_handle| async move {
-                        let __action = __controller.prices(__arg0, __live_handle);
-                        ::live_runtime::__private::check_send(__action).await
-                    })
-                    .await
+                __answer.await
             }
         };
         ::live_runtime::__private::axum::Router::new()

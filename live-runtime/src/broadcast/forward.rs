@@ -65,14 +65,23 @@ impl Sse {
     /// Those of [`LiveStream::write`](crate::LiveStream::write) for the first bytes (the
     /// client left already, the server is shutting down), and the subscription's own error
     /// other than [`Unavailable`](crate::ErrorKind::Unavailable).
-    pub async fn forward(mut self, subscription: impl Into<Result<Subscription>>) -> Result {
-        // Nothing here waits: the opening is queued past the buffer's bound. An `await` would
-        // make this future, and so every subscriber's action task, about a kilobyte larger.
+    pub fn forward(
+        mut self,
+        subscription: impl Into<Result<Subscription>>,
+    ) -> impl Future<Output = Result> + Send {
+        // Nothing here waits (the opening is queued past the buffer's bound), so the work is
+        // done in this call and the future only carries the result: the action's future,
+        // allocated and written whole for every subscriber, does not hold the writer and the
+        // subscription as it would for an `async fn`.
+        std::future::ready(self.hand_over(subscription.into()))
+    }
+
+    fn hand_over(&mut self, subscription: Result<Subscription>) -> Result {
         let retry = self
             .retry_ms()
             .map_or_else(String::new, |ms| format!("retry: {ms}\n"));
         let stream = self.stream();
-        let subscription = match subscription.into() {
+        let subscription = match subscription {
             Ok(subscription) => subscription,
             Err(error) if error.kind() == ErrorKind::Unavailable => {
                 tracing::warn!(%error, "broadcast: cannot subscribe; the client will retry");
