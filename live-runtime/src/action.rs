@@ -102,6 +102,16 @@ impl<S: Send + Sync> FromRequestParts<S> for LiveRequest {
     }
 }
 
+/// A copy of a request header's value that does not share its bytes. hyper's header values are
+/// views into the connection's read buffer, and a clone kept by the action would keep that
+/// buffer (8 KB) from being reused for the connection's next read, for as long as the action
+/// runs.
+fn detached(value: &HeaderValue) -> HeaderValue {
+    let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+    copy.set_sensitive(value.is_sensitive());
+    copy
+}
+
 impl LiveRequest {
     /// What the action needs of the request head; nothing here can fail or wait.
     pub(crate) fn from_parts(parts: &request::Parts) -> Self {
@@ -112,10 +122,10 @@ impl LiveRequest {
             .any(|v| v.to_str().is_ok_and(|v| v.contains("text/html")));
         LiveRequest {
             info: RequestInfo {
-                if_none_match: parts.headers.get(header::IF_NONE_MATCH).cloned(),
+                if_none_match: parts.headers.get(header::IF_NONE_MATCH).map(detached),
                 accepts_html,
             },
-            accept: parts.headers.get(header::ACCEPT).cloned(),
+            accept: parts.headers.get(header::ACCEPT).map(detached),
             config: LiveConfig::global(),
             shutdown: parts.extensions.get::<Shutdown>().cloned(),
             name: ActionName::default(),
@@ -139,10 +149,12 @@ impl LiveRequest {
         self
     }
 
-    /// Spawns `action` on tokio when first polled, and answers as soon as it commits.
+    /// Starts `action` when first polled, and answers as soon as it commits.
     ///
-    /// The action runs in its own task, in a clone of the request's inheritable task-locals (minus
-    /// the excluded ones) and in the request's tracing span. The response's status and headers are
+    /// The action runs in a clone of the request's inheritable task-locals (minus the excluded
+    /// ones) and in the request's tracing span. Its first poll happens in the request's task;
+    /// unless it is done by then (it answered, or handed its stream a source), it goes on in a
+    /// task of its own, spawned on the runtime that polls this future. The response's status and headers are
     /// returned when the action first writes, closes, answers, or ends; the body then streams what
     /// it writes while it keeps running, as in Rails (see `docs/rails-parity.md`, L-07). When the
     /// action ends, by return, error or panic, the stream ends with it.
@@ -164,11 +176,15 @@ impl LiveRequest {
         // Not an `async fn`: that would keep the request and the closure for as long as it
         // waits for the commit, in every request's handler future, which axum allocates and
         // writes whole. Flattened, the two stages share their place.
-        future::lazy(move |_| self.start(action)).flatten()
+        future::lazy(move |cx| self.start(action, cx)).flatten()
     }
 
-    /// Spawns the action; the future that answers once it commits.
-    fn start<F, Fut>(self, action: F) -> impl Future<Output = Response> + Send + 'static
+    /// Starts the action; the future that answers once it commits.
+    fn start<F, Fut>(
+        self,
+        action: F,
+        cx: &mut TaskContext<'_>,
+    ) -> impl Future<Output = Response> + Send + use<F, Fut>
     where
         F: FnOnce(Live) -> Fut + Send + 'static,
         Fut: Future + Send + 'static,
@@ -198,9 +214,20 @@ impl LiveRequest {
         let ActionName { controller, action } = self.name;
         // Within the request's span: every line the action logs names it.
         let span = tracing::error_span!("live_action", controller, action);
-        let action = tokio::spawn(context.scope(task).instrument(span));
-        if shared.settings.cancel_on_disconnect {
-            shared.cancel_on_disconnect(action.abort_handle());
+        let mut action = Box::pin(context.scope(task).instrument(span));
+        // Polled once here, in the request's own task, before it gets a task of its own: an
+        // action that is done in its first poll (one that answers at once, or hands a
+        // subscription to its stream) then needs no task, and what its request allocated on
+        // the way is freed before the next request needs memory (with a task, it stayed
+        // allocated while other requests ran, and the allocator spread the connections'
+        // buffers over the memory it had touched: about a kilobyte more resident memory per
+        // open stream, examples/bench_fanout.rs `--heap`). The task polls it again at once,
+        // so what it waits on wakes the task, not this request.
+        if action.as_mut().poll(cx).is_pending() {
+            let action = tokio::spawn(action);
+            if shared.settings.cancel_on_disconnect {
+                shared.cancel_on_disconnect(action.abort_handle());
+            }
         }
         let stats = shared.stats.clone();
         drop(shared);

@@ -1,7 +1,8 @@
 //! # live
 //!
 //! Rails' `include ActionController::Live`, for axum and tokio: actions that write to the
-//! client as they go (raw chunks, Server-Sent Events, downloads), each in its own tokio task.
+//! client as they go (raw chunks, Server-Sent Events, downloads), each in its own tokio task
+//! (unless it is done in its first poll).
 //!
 //! A controller is an impl block under [`live_controller`]: each `pub async fn` is an axum
 //! route, named the Rails way. An action that takes a [`Live`] handle is live: it gets the

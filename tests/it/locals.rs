@@ -89,9 +89,28 @@ async fn report(request: LiveRequest, config: &'static LiveConfig) -> Response {
         .await
 }
 
+/// Tells whether the action's first poll, and its poll after a wait, ran in the request's task,
+/// and what it sees of a local after the wait.
+async fn where_it_runs(request: LiveRequest) -> Response {
+    let request_task = tokio::task::id();
+    request
+        .spawn(move |live: Live| async move {
+            let first = tokio::task::id() == request_task;
+            tokio::task::yield_now().await;
+            let after_wait = tokio::task::id() == request_task;
+            let line = format!(
+                "first poll in the request's task: {first}, after a wait: {after_wait}, id={:?}",
+                REQUEST_ID.get()
+            );
+            live.text(line)
+        })
+        .await
+}
+
 async fn app() -> Server {
     install_global_exclusion();
     let app = Router::new()
+        .route("/where", get(where_it_runs))
         .route("/plain", get(|r| report(r, &NO_EXCLUSIONS)))
         .route("/excluding", get(|r| report(r, &EXCLUDES_TENANT)))
         .layer(middleware::from_fn(scope_locals));
@@ -108,7 +127,7 @@ async fn get_with(server: &Server, path: &str, headers: &[(&str, &str)]) -> Stri
 
 /// `test_thread_locals_get_copied`, `test_isolated_state_get_copied`,
 /// `test_live_streaming_doesnt_exclude_by_default`: what the middleware scoped, the action
-/// sees, though it runs in a task of its own.
+/// sees, in its first poll and in the task it may go on in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn locals_are_copied_into_the_action() {
     let server = app().await;
@@ -119,6 +138,18 @@ async fn locals_are_copied_into_the_action() {
     )
     .await;
     assert_eq!(body, r#"id=Some("req-1") tenant=Some("acme") stack=None"#);
+}
+
+/// An action's first poll runs in the request's own task (an action done by then needs no
+/// task); once it waits, it goes on in a task of its own, with the locals it was given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_that_waits_goes_on_in_a_task_of_its_own() {
+    let server = app().await;
+    let body = get_with(&server, "/where", &[("x-request-id", "req-w")]).await;
+    assert_eq!(
+        body,
+        r#"first poll in the request's task: true, after a wait: false, id=Some("req-w")"#
+    );
 }
 
 /// `test_connected_to_stack_not_inherited` (docs/rails-parity.md, T-04): a key excluded by the
