@@ -109,8 +109,9 @@ struct State {
     pending_chunks: usize,
     writer: Writer,
     reader: Reader,
-    /// The declared length of a download and the bytes written so far.
-    length: Option<(u64, u64)>,
+    /// A download's declared length. Boxed: few streams have one, and every open stream
+    /// holds this state.
+    length: Option<Box<Length>>,
     writer_waiting: bool,
     /// The body's waker, while it waits for data.
     body_waker: Option<Waker>,
@@ -132,6 +133,12 @@ struct State {
     /// Dropped with this state, after the action and its body: how a [`crate::Shutdown`]
     /// tracks the stream without this module knowing it.
     guard: Option<Box<dyn Send>>,
+}
+
+/// A download's declared length, and the bytes written so far.
+struct Length {
+    expected: u64,
+    written: u64,
 }
 
 /// Bytes in the queue, and how many writes they are: copied chunks join into one entry.
@@ -393,7 +400,7 @@ impl Shared {
                 if chunk.len() == 0 {
                     return Ok(());
                 }
-                if let Some((expected, written)) = state.length {
+                if let Some(&Length { expected, written }) = state.length.as_deref() {
                     let total = written + chunk.len() as u64;
                     if total > expected {
                         self.abort(state, ErrorKind::LengthMismatch);
@@ -401,13 +408,13 @@ impl Shared {
                     }
                 }
                 if state.queued() < self.settings.capacity {
-                    match (chunk, &mut state.length) {
-                        (Chunk::Owned(chunk), Some((_, written))) => {
+                    match (chunk, state.length.as_deref_mut()) {
+                        (Chunk::Owned(chunk), Some(Length { written, .. })) => {
                             *written += chunk.len() as u64;
                             state.push(chunk);
                         }
                         // A download's bytes are counted and held back chunk by chunk.
-                        (Chunk::Copied(bytes), Some((_, written))) => {
+                        (Chunk::Copied(bytes), Some(Length { written, .. })) => {
                             *written += bytes.len() as u64;
                             state.push(Bytes::copy_from_slice(bytes));
                         }
@@ -498,7 +505,9 @@ impl Shared {
             return wake_reader(state);
         }
         state.writer = end;
-        if let Some((expected, written)) = state.length.filter(|(e, w)| w < e) {
+        if let Some(&Length { expected, written }) =
+            state.length.as_deref().filter(|l| l.written < l.expected)
+        {
             tracing::error!(
                 expected,
                 written,
@@ -593,7 +602,12 @@ impl Shared {
     /// Declares the length of the body: sent as `Content-Length`, and checked.
     pub(crate) fn expect_length(&self, length: Option<u64>) {
         let mut state = self.lock();
-        state.length = length.map(|n| (n, 0));
+        state.length = length.map(|expected| {
+            Box::new(Length {
+                expected,
+                written: 0,
+            })
+        });
         if let Some(head) = &mut state.head {
             head.length = length;
         }
@@ -780,9 +794,13 @@ impl Body for LiveBody {
         // A download's last declared byte waits until the action closes the stream: sent
         // earlier, it would let hyper end a complete-looking response that a later write past
         // the length could no longer abort.
-        let sendable = (state.length)
+        let sendable = (state.length.as_deref())
             .filter(|_| !state.is_closed())
-            .map(|(expected, _)| expected.saturating_sub(1).saturating_sub(*this.bytes_sent));
+            .map(|l| {
+                l.expected
+                    .saturating_sub(1)
+                    .saturating_sub(*this.bytes_sent)
+            });
         let frame = match sendable {
             Some(0) => None,
             _ => state.next_frame(shared.settings.coalesce_bytes),

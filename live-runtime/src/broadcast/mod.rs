@@ -256,20 +256,25 @@ enum Engine {
 /// engine, so a controller holds it as a field. See the [module docs](self).
 #[derive(Clone)]
 pub struct Hub {
-    engine: Arc<Engine>,
-    config: Arc<HubConfig>,
+    // One pointer: every subscription holds a clone.
+    inner: Arc<HubInner>,
+}
+
+struct HubInner {
+    engine: Engine,
+    config: HubConfig,
 }
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let engine = match &*self.engine {
+        let engine = match &self.inner.engine {
             Engine::Memory(_) => "memory",
             #[cfg(feature = "redis")]
             Engine::Redis(_) => "redis",
         };
         f.debug_struct("Hub")
             .field("engine", &engine)
-            .field("config", &self.config)
+            .field("config", &self.inner.config)
             .finish()
     }
 }
@@ -292,8 +297,10 @@ impl Hub {
     /// ```
     pub fn memory(config: HubConfig) -> Hub {
         Hub {
-            engine: Arc::new(Engine::Memory(MemoryEngine::new(config.clone()))),
-            config: Arc::new(config),
+            inner: Arc::new(HubInner {
+                engine: Engine::Memory(MemoryEngine::new(config.clone())),
+                config,
+            }),
         }
     }
 
@@ -316,14 +323,16 @@ impl Hub {
     #[cfg(feature = "redis")]
     pub fn redis(url: &str, config: HubConfig) -> Result<Hub> {
         Ok(Hub {
-            engine: Arc::new(Engine::Redis(redis::RedisEngine::new(url, config.clone())?)),
-            config: Arc::new(config),
+            inner: Arc::new(HubInner {
+                engine: Engine::Redis(redis::RedisEngine::new(url, config.clone())?),
+                config,
+            }),
         })
     }
 
     /// The hub's settings.
     pub fn config(&self) -> &HubConfig {
-        &self.config
+        &self.inner.config
     }
 
     /// Publishes `payload` to `topic`: a string as it is, anything else as JSON. Returns the
@@ -355,8 +364,8 @@ impl Hub {
         payload: &T,
     ) -> Result<EventId> {
         check_topic(topic)?;
-        let data = payload_text(payload, self.config.max_payload_bytes)?;
-        let id = match &*self.engine {
+        let data = payload_text(payload, self.inner.config.max_payload_bytes)?;
+        let id = match &self.inner.engine {
             Engine::Memory(engine) => engine.publish(topic, event, data),
             #[cfg(feature = "redis")]
             Engine::Redis(engine) => Box::pin(engine.publish(topic, event, data)).await?,
@@ -376,12 +385,13 @@ impl Hub {
     pub async fn subscribe(&self, topic: &str, since: impl Into<Since>) -> Result<Subscription> {
         check_topic(topic)?;
         let since = since.into();
-        let (receiver, replay, topic): (Receiver<Signal>, Replay, Arc<str>) = match &*self.engine {
-            Engine::Memory(engine) => engine.subscribe(topic, since),
-            // Boxed so the futures of in-process users stay small with the feature on.
-            #[cfg(feature = "redis")]
-            Engine::Redis(engine) => Box::pin(engine.subscribe(topic, since)).await?,
-        };
+        let (receiver, replay, topic): (Receiver<Signal>, Replay, Arc<str>) =
+            match &self.inner.engine {
+                Engine::Memory(engine) => engine.subscribe(topic, since),
+                // Boxed so the futures of in-process users stay small with the feature on.
+                #[cfg(feature = "redis")]
+                Engine::Redis(engine) => Box::pin(engine.subscribe(topic, since)).await?,
+            };
         let after = match since {
             Since::After(id) => Some(id),
             Since::Now | Since::Beginning => None,
@@ -408,7 +418,7 @@ impl Hub {
     /// # Ok(()) }
     /// ```
     pub fn subscribers(&self, topic: &str) -> usize {
-        match &*self.engine {
+        match &self.inner.engine {
             Engine::Memory(engine) => engine.subscribers(topic),
             #[cfg(feature = "redis")]
             Engine::Redis(engine) => engine.subscribers(topic),
@@ -419,7 +429,7 @@ impl Hub {
     /// was replaced. If the engine cannot read its history, a gap: the subscriber goes on
     /// with the live events.
     pub(crate) async fn recover(&self, topic: &str, after: Option<EventId>) -> Replay {
-        match &*self.engine {
+        match &self.inner.engine {
             Engine::Memory(engine) => engine.recover(topic, after),
             #[cfg(feature = "redis")]
             Engine::Redis(engine) => Box::pin(engine.recover(topic, after)).await,

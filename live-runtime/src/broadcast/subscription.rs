@@ -25,7 +25,13 @@ use crate::stats::SubscriberStats;
 pub struct Subscription {
     hub: Hub,
     topic: Arc<str>,
-    pending: VecDeque<Delivery>,
+    /// What a replay queued, in order. Boxed, and dropped once empty: most subscribers have
+    /// nothing queued most of the time, and each holds this for as long as it is open.
+    #[expect(
+        clippy::box_collection,
+        reason = "8 bytes inline instead of 32, in every open subscription"
+    )]
+    pending: Option<Box<VecDeque<Delivery>>>,
     receiver: Receiver<Signal>,
     /// The last event handed out (or the position the subscription started at): anything at
     /// or before it is a duplicate.
@@ -58,7 +64,7 @@ impl Subscription {
         let mut subscription = Subscription {
             hub,
             topic,
-            pending: VecDeque::new(),
+            pending: None,
             receiver,
             last: since,
             catch_up: None,
@@ -85,8 +91,14 @@ impl Subscription {
     /// stopped. Cancel-safe, for `tokio::select!`.
     pub async fn next(&mut self) -> Option<Delivery> {
         loop {
-            if let Some(delivery) = self.pending.pop_front() {
-                return Some(self.handed_out(delivery));
+            if let Some(pending) = &mut self.pending {
+                let delivery = pending.pop_front();
+                if pending.is_empty() {
+                    self.pending = None;
+                }
+                if let Some(delivery) = delivery {
+                    return Some(self.handed_out(delivery));
+                }
             }
             if let Some(catch_up) = self.catch_up {
                 let after = match catch_up {
@@ -119,12 +131,13 @@ impl Subscription {
     /// are news to this subscriber.
     fn queue(&mut self, replay: Replay, force_gap: bool) {
         let before = std::mem::replace(&mut self.last, replay.head);
-        if replay.gap || force_gap {
-            self.pending.push_back(Delivery::Gap(Gap { after: before }));
-        }
+        let gap = (replay.gap || force_gap).then_some(Delivery::Gap(Gap { after: before }));
         let last = self.last;
         let fresh = replay.events.into_iter().filter(|e| is_news(last, e.id()));
-        self.pending.extend(fresh.map(Delivery::Event));
+        let mut queued = gap.into_iter().chain(fresh.map(Delivery::Event)).peekable();
+        if queued.peek().is_some() {
+            self.pending.get_or_insert_default().extend(queued);
+        }
     }
 
     fn handed_out(&mut self, delivery: Delivery) -> Delivery {
@@ -150,7 +163,7 @@ impl fmt::Debug for Subscription {
         f.debug_struct("Subscription")
             .field("topic", &self.topic)
             .field("last", &self.last)
-            .field("pending", &self.pending.len())
+            .field("pending", &self.pending.as_ref().map_or(0, |p| p.len()))
             .finish_non_exhaustive()
     }
 }
