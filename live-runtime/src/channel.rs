@@ -390,6 +390,10 @@ impl Shared {
 
     /// Queues one chunk, waiting while the queue is full.
     pub(crate) async fn write(&self, chunk: Chunk<'_>) -> Result {
+        // A writer that never finds the queue full (an unbounded buffer, a fast client) still
+        // yields now and then, as tokio's own channels make their users do: its first poll
+        // runs in the request's task, which answers the client only once that poll is over.
+        tokio::task::consume_budget().await;
         loop {
             let mut room = pin!(self.wake.notified());
             {

@@ -58,6 +58,38 @@ fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
 }
 
 /// Rails `test_write_to_stream`: raw writes are concatenated; an explicit type is kept as is.
+static UNBOUNDED: LazyLock<LiveConfig> =
+    LazyLock::new(|| LiveConfig::new().buffer(Buffer::Unbounded));
+
+/// A writer that is never made to wait (an unbounded buffer) still lets its response go out
+/// while it writes: the client reads the first chunk and tells the action to stop, on one
+/// thread, where an action that never yields would keep the response from being sent at all.
+#[tokio::test]
+async fn a_writer_never_made_to_wait_still_streams() {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let server = serve_with(&UNBOUNDED, move |live: Live| {
+        let stop = stop.clone();
+        async move {
+            let mut stream = live.stream();
+            let mut written = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                stream.write("x").await?;
+                written += 1;
+                assert!(written < 10_000_000, "the client never got the stream");
+            }
+            Ok(())
+        }
+    })
+    .await;
+    let mut response = within(support::client().get(server.url("/t")).send())
+        .await
+        .unwrap();
+    assert!(next_chunk(&mut response).await.is_some());
+    stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+    while next_chunk(&mut response).await.is_some() {}
+}
+
 #[tokio::test]
 async fn write_to_stream() {
     let server = serve(|mut live: Live| async move {
