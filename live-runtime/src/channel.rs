@@ -135,10 +135,11 @@ struct State {
     guard: Option<Box<dyn Send>>,
 }
 
-/// A download's declared length, and the bytes written so far.
+/// A download's declared length, the bytes written so far, and those handed to hyper.
 struct Length {
     expected: u64,
     written: u64,
+    sent: u64,
 }
 
 /// Bytes in the queue, and how many writes they are: copied chunks join into one entry.
@@ -404,7 +405,10 @@ impl Shared {
                 if chunk.len() == 0 {
                     return Ok(());
                 }
-                if let Some(&Length { expected, written }) = state.length.as_deref() {
+                if let Some(&Length {
+                    expected, written, ..
+                }) = state.length.as_deref()
+                {
                     let total = written + chunk.len() as u64;
                     if total > expected {
                         self.abort(state, ErrorKind::LengthMismatch);
@@ -509,8 +513,9 @@ impl Shared {
             return wake_reader(state);
         }
         state.writer = end;
-        if let Some(&Length { expected, written }) =
-            state.length.as_deref().filter(|l| l.written < l.expected)
+        if let Some(&Length {
+            expected, written, ..
+        }) = state.length.as_deref().filter(|l| l.written < l.expected)
         {
             tracing::error!(
                 expected,
@@ -610,6 +615,7 @@ impl Shared {
             Box::new(Length {
                 expected,
                 written: 0,
+                sent: 0,
             })
         });
         if let Some(head) = &mut state.head {
@@ -707,14 +713,12 @@ pin_project_lite::pin_project! {
         // keep-alive. Inline (axum boxes the body, which pins it): every open stream holds
         // one, and a heap block of its own costs a subscriber more than its bytes.
         #[pin]
-        keep_alive: Option<Sleep>,
+        keep_alive: Option<KeepAlive>,
         // The source handed over by the action, taken out of the shared state at the first
         // poll after the hand-over, so it is polled without the lock.
         source: Option<Source>,
         // The action failed: the body yielded once to let the tail out, and now fails.
         tail_flushed: bool,
-        // Bytes sent of a download of declared length.
-        bytes_sent: u64,
     }
 
     impl PinnedDrop for LiveBody {
@@ -742,19 +746,74 @@ impl LiveBody {
             keep_alive: None,
             source: None,
             tail_flushed: false,
-            bytes_sent: 0,
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// When a stream's keep-alive is due: `interval` after its last data frame. A frame only
+    /// notes its time; the timer is moved when it fires. (Moving it on every frame took a
+    /// lock in tokio's timer driver each time: a fifth of the server's CPU per event.)
+    struct KeepAlive {
+        #[pin]
+        timer: Sleep,
+        // The last frame's time since the timer's start (its deadline less the interval), in
+        // milliseconds rounded up; 0 if none went out since.
+        last_frame_ms: u32,
+    }
+}
+
+impl KeepAlive {
+    fn new(interval: Duration) -> Self {
+        KeepAlive {
+            timer: tokio::time::sleep(interval),
+            last_frame_ms: 0,
+        }
+    }
+
+    fn frame_sent(self: Pin<&mut Self>, interval: Duration) {
+        let this = self.project();
+        let since_start = this
+            .timer
+            .deadline()
+            .checked_sub(interval)
+            .map_or(Duration::ZERO, |start| {
+                Instant::now().saturating_duration_since(start)
+            });
+        *this.last_frame_ms =
+            u32::try_from(since_start.as_nanos().div_ceil(1_000_000)).unwrap_or(u32::MAX);
+    }
+
+    /// Whether the stream has been silent for `interval`; if not, `cx` is woken when it may be.
+    fn poll_due(self: Pin<&mut Self>, cx: &mut Context<'_>, interval: Duration) -> bool {
+        let mut this = self.project();
+        while this.timer.as_mut().poll(cx).is_ready() {
+            let last_frame = std::mem::take(this.last_frame_ms);
+            let silence_began = (last_frame > 0)
+                .then(|| this.timer.deadline().checked_sub(interval))
+                .flatten()
+                .map(|start| start + Duration::from_millis(last_frame.into()));
+            match silence_began {
+                // A frame went out since: the silence is shorter than it looked.
+                Some(began) => this.timer.as_mut().reset(began + interval),
+                None => {
+                    this.timer.as_mut().reset(Instant::now() + interval);
+                    return true;
+                }
+            }
+        }
+        false
     }
 }
 
 /// A data frame out: the keep-alive's silence starts again.
 fn sent(
-    keep_alive: Pin<&mut Option<Sleep>>,
+    keep_alive: Pin<&mut Option<KeepAlive>>,
     frame: Bytes,
     silence: Option<Duration>,
 ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
     if let (Some(timer), Some(interval)) = (keep_alive.as_pin_mut(), silence) {
-        timer.reset(Instant::now() + interval);
+        timer.frame_sent(interval);
     }
     Poll::Ready(Some(Ok(Frame::data(frame))))
 }
@@ -800,11 +859,7 @@ impl Body for LiveBody {
         // the length could no longer abort.
         let sendable = (state.length.as_deref())
             .filter(|_| !state.is_closed())
-            .map(|l| {
-                l.expected
-                    .saturating_sub(1)
-                    .saturating_sub(*this.bytes_sent)
-            });
+            .map(|l| l.expected.saturating_sub(1).saturating_sub(l.sent));
         let frame = match sendable {
             Some(0) => None,
             _ => state.next_frame(shared.settings.coalesce_bytes),
@@ -815,7 +870,9 @@ impl Body for LiveBody {
                 if frame.len() > sendable {
                     state.unsend(frame.split_off(sendable));
                 }
-                *this.bytes_sent += frame.len() as u64;
+                if let Some(length) = state.length.as_deref_mut() {
+                    length.sent += frame.len() as u64;
+                }
             }
             let writer_waiting = std::mem::take(&mut state.writer_waiting);
             let silence = state.keep_alive.as_ref().map(|(interval, _)| *interval);
@@ -872,11 +929,10 @@ impl Body for LiveBody {
         }
         if let Some((interval, bytes)) = keep_alive.filter(|_| timers_enabled()) {
             if this.keep_alive.is_none() {
-                this.keep_alive.set(Some(tokio::time::sleep(interval)));
+                this.keep_alive.set(Some(KeepAlive::new(interval)));
             }
-            let mut timer = this.keep_alive.as_pin_mut().expect("set above");
-            if timer.as_mut().poll(cx).is_ready() {
-                timer.as_mut().reset(Instant::now() + interval);
+            let timer = this.keep_alive.as_pin_mut().expect("set above");
+            if timer.poll_due(cx, interval) {
                 shared.stats.keep_alive();
                 return Poll::Ready(Some(Ok(Frame::data(bytes))));
             }
