@@ -289,33 +289,38 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let mut this = self.project();
-        if matches!(this.stage.as_mut().project(), StageProj::Start { .. }) {
-            if let StageTaken::Start { action, live } =
-                this.stage.as_mut().project_replace(Stage::Done)
-            {
-                this.stage.set(Stage::Running {
-                    future: action(live),
-                });
-            }
-        }
-        let StageProj::Running { future } = this.stage.as_mut().project() else {
-            return Poll::Ready(());
-        };
         let shared = &this.guard.shared;
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let _polling = Polling::enter(shared);
-            future.poll(cx)
-        }));
-        let result = match polled {
-            Ok(Poll::Pending) => {
-                if shared.take_dropped() {
-                    // The action dropped its stream and goes on without it: end it now.
-                    shared.close();
+        let result = 'polled: {
+            if matches!(this.stage.as_mut().project(), StageProj::Start { .. }) {
+                if let StageTaken::Start { action, live } =
+                    this.stage.as_mut().project_replace(Stage::Done)
+                {
+                    // A closure that panics before it returns the action's future fails the
+                    // action, as a panic inside the future does.
+                    match std::panic::catch_unwind(AssertUnwindSafe(|| action(live))) {
+                        Ok(future) => this.stage.set(Stage::Running { future }),
+                        Err(panic) => break 'polled Err(Error::panic(&*panic)),
+                    }
                 }
-                return Poll::Pending;
             }
-            Ok(Poll::Ready(output)) => output.into_result(),
-            Err(panic) => Err(Error::panic(&*panic)),
+            let StageProj::Running { future } = this.stage.as_mut().project() else {
+                return Poll::Ready(());
+            };
+            let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let _polling = Polling::enter(shared);
+                future.poll(cx)
+            }));
+            match polled {
+                Ok(Poll::Pending) => {
+                    if shared.take_dropped() {
+                        // The action dropped its stream and goes on without it: end it now.
+                        shared.close();
+                    }
+                    return Poll::Pending;
+                }
+                Ok(Poll::Ready(output)) => output.into_result(),
+                Err(panic) => Err(Error::panic(&*panic)),
+            }
         };
         this.guard.outcome = Outcome::of(&result);
         finish(shared, result, *this.html_snippet);

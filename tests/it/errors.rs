@@ -455,6 +455,33 @@ async fn panic_before_commit_is_a_generic_500() {
     assert_eq!(text(response).await, "ok");
 }
 
+/// The same for a closure (given to `LiveRequest::spawn`) that panics before it returns the
+/// action's future: the action failed, a generic 500, and the server keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panic_making_the_action_is_a_generic_500() {
+    const PANIC: &str = "panic making the action e06-93d2";
+    logs();
+    async fn handler(request: LiveRequest) -> Response {
+        request
+            .spawn(|_live: Live| -> std::future::Ready<Result> { panic!("{PANIC}") })
+            .await
+    }
+    let app = Router::new().route("/", get(handler)).route("/ok", get(ok));
+    let server = Server::start(app).await;
+
+    let response = server.get("/").await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(text(response).await, generic_500());
+    let lines = logs().lines_with(PANIC);
+    assert!(
+        lines
+            .iter()
+            .any(|l| is_error_line(l) && l.contains("action failed before commit")),
+        "{lines:#?}"
+    );
+    assert_eq!(text(server.get("/ok").await).await, "ok");
+}
+
 /// docs/rails-parity.md E-02 and E-06 for a panic after commit (Rails:
 /// `test_exception_handling_plain_text`): the client gets what was written and a clean end;
 /// `on_error` sees a `Panic` error.
