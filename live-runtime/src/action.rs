@@ -154,10 +154,11 @@ impl LiveRequest {
     /// The action runs in a clone of the request's inheritable task-locals (minus the excluded
     /// ones) and in the request's tracing span. Its first poll happens in the request's task;
     /// unless it is done by then (it answered, or handed its stream a source), it goes on in a
-    /// task of its own, spawned on the runtime that polls this future. The response's status and headers are
-    /// returned when the action first writes, closes, answers, or ends; the body then streams what
-    /// it writes while it keeps running, as in Rails (see `docs/rails-parity.md`, L-07). When the
-    /// action ends, by return, error or panic, the stream ends with it.
+    /// task of its own, spawned on the runtime that polls this future. The response's status
+    /// and headers are returned when the action first writes, closes, answers, or ends; the
+    /// body then streams what it writes while it keeps running, as in Rails (see
+    /// `docs/rails-parity.md`, L-07). When the action ends, by return, error or panic, the
+    /// stream ends with it.
     ///
     /// An error or panic before commit becomes the error's response (a generic 500 unless the error
     /// chose one) and is logged, as in Rails. After commit, the stream's
