@@ -406,3 +406,20 @@ fn log_after_commit(error: &Error) {
         tracing::error!(%error, "live: action failed after commit, stream ended");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_header_values_do_not_share_the_read_buffer() {
+        // hyper's header values are slices of the connection's read buffer, as this one is.
+        let buffer = Bytes::from_static(b"GET / HTTP/1.1\r\naccept: text/html\r\n\r\n");
+        let mut value = HeaderValue::from_maybe_shared(buffer.slice(24..33)).unwrap();
+        value.set_sensitive(true);
+        let kept = detached(&value);
+        assert_eq!(kept, "text/html");
+        assert!(kept.is_sensitive());
+        assert_ne!(kept.as_bytes().as_ptr(), value.as_bytes().as_ptr());
+    }
+}

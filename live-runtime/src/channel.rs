@@ -864,6 +864,8 @@ impl Body for LiveBody {
             Some(0) => None,
             _ => state.next_frame(shared.settings.coalesce_bytes),
         };
+        // The keep-alive's interval; its bytes are cloned only when one is due.
+        let silence = state.keep_alive.as_ref().map(|(interval, _)| *interval);
         if let Some(mut frame) = frame {
             if let Some(sendable) = sendable {
                 let sendable = usize::try_from(sendable).unwrap_or(usize::MAX);
@@ -875,7 +877,6 @@ impl Body for LiveBody {
                 }
             }
             let writer_waiting = std::mem::take(&mut state.writer_waiting);
-            let silence = state.keep_alive.as_ref().map(|(interval, _)| *interval);
             drop(state);
             if writer_waiting {
                 shared.wake.notify_waiters();
@@ -907,17 +908,10 @@ impl Body for LiveBody {
             Some(waker) => waker.clone_from(cx.waker()),
             None => state.body_waker = Some(cx.waker().clone()),
         }
-        let keep_alive = state.keep_alive.clone();
         drop(state);
         if let Some(source) = this.source.as_mut() {
             match pull(source, cx, shared.settings.coalesce_bytes) {
-                Poll::Ready(Some(frame)) => {
-                    return sent(
-                        this.keep_alive,
-                        frame,
-                        keep_alive.map(|(interval, _)| interval),
-                    );
-                }
+                Poll::Ready(Some(frame)) => return sent(this.keep_alive, frame, silence),
                 Poll::Ready(None) => {
                     *this.source = None;
                     // The source ended: so does the stream, once the action closed it.
@@ -927,14 +921,21 @@ impl Body for LiveBody {
                 Poll::Pending => {}
             }
         }
-        if let Some((interval, bytes)) = keep_alive.filter(|_| timers_enabled()) {
+        if let Some(interval) = silence.filter(|_| timers_enabled()) {
             if this.keep_alive.is_none() {
                 this.keep_alive.set(Some(KeepAlive::new(interval)));
             }
             let timer = this.keep_alive.as_pin_mut().expect("set above");
             if timer.poll_due(cx, interval) {
-                shared.stats.keep_alive();
-                return Poll::Ready(Some(Ok(Frame::data(bytes))));
+                let bytes = shared
+                    .lock()
+                    .keep_alive
+                    .as_ref()
+                    .map(|(_, bytes)| bytes.clone());
+                if let Some(bytes) = bytes {
+                    shared.stats.keep_alive();
+                    return Poll::Ready(Some(Ok(Frame::data(bytes))));
+                }
             }
         }
         Poll::Pending

@@ -231,8 +231,6 @@ pub(crate) struct ActionStats(Arc<ActionHandles>);
 
 /// Every metric handle of one (controller, action), registered once with one recorder.
 struct ActionHandles {
-    /// The recorder they were registered with (see [`recorder_id`]).
-    recorder: usize,
     started: Counter,
     events: Counter,
     bytes: Counter,
@@ -244,7 +242,7 @@ struct ActionHandles {
 }
 
 impl ActionHandles {
-    fn register(name: ActionName, recorder: usize) -> Self {
+    fn register(name: ActionName) -> Self {
         let ActionName { controller, action } = name;
         let ended = Outcome::ALL.map(|outcome| {
             handle!(
@@ -256,7 +254,6 @@ impl ActionHandles {
             )
         });
         ActionHandles {
-            recorder,
             started: handle!(counter, name::STARTED, "controller" => controller, "action" => action),
             events: handle!(counter, name::EVENTS, "controller" => controller, "action" => action),
             bytes: handle!(counter, name::BYTES, "controller" => controller, "action" => action),
@@ -281,24 +278,34 @@ fn recorder_id() -> usize {
     0
 }
 
+/// Handles cached with the recorder they were registered with.
+type Registered<T> = Option<(usize, Arc<T>)>;
+
+/// The handles in `slot` if they were registered with the recorder in use, else new ones from
+/// `register`, kept in `slot`.
+fn registered<T>(slot: &mut Registered<T>, register: impl FnOnce() -> T) -> Arc<T> {
+    let recorder = recorder_id();
+    match slot {
+        Some((with, handles)) if *with == recorder => handles.clone(),
+        _ => slot.insert((recorder, Arc::new(register()))).1.clone(),
+    }
+}
+
 impl ActionStats {
     /// A live action named `name` starts: its handles, registered at the first start of that
     /// action (with this recorder), then shared. The names are fixed at compile time, so the
     /// map holds one entry per action of the app.
     pub(crate) fn start(name: ActionName) -> Self {
-        static ACTIONS: Mutex<Option<HashMap<ActionName, Arc<ActionHandles>>>> = Mutex::new(None);
-        let recorder = recorder_id();
+        static ACTIONS: Mutex<Option<HashMap<ActionName, Registered<ActionHandles>>>> =
+            Mutex::new(None);
         let handles = {
             // No code of the app runs under this lock, so a poisoned one holds a valid map.
             let mut actions = ACTIONS.lock().unwrap_or_else(PoisonError::into_inner);
-            let handles = actions
+            let slot = actions
                 .get_or_insert_with(HashMap::new)
                 .entry(name)
-                .or_insert_with(|| Arc::new(ActionHandles::register(name, recorder)));
-            if handles.recorder != recorder {
-                *handles = Arc::new(ActionHandles::register(name, recorder));
-            }
-            handles.clone()
+                .or_default();
+            registered(slot, || ActionHandles::register(name))
         };
         handles.started.increment(1);
         ActionStats(handles)
@@ -352,8 +359,6 @@ pub(crate) struct SubscriberStats(Arc<SubscriberHandles>);
 
 /// The broadcast handles, registered once with one recorder.
 struct SubscriberHandles {
-    /// The recorder they were registered with (see [`recorder_id`]).
-    recorder: usize,
     subscribers: Gauge,
     delivered: Counter,
     gaps: Counter,
@@ -361,22 +366,15 @@ struct SubscriberHandles {
 
 impl SubscriberStats {
     pub(crate) fn new() -> Self {
-        static HANDLES: Mutex<Option<Arc<SubscriberHandles>>> = Mutex::new(None);
-        let recorder = recorder_id();
+        static HANDLES: Mutex<Registered<SubscriberHandles>> = Mutex::new(None);
         let handles = {
             // No code of the app runs under this lock, so a poisoned one holds a valid value.
-            let mut handles = HANDLES.lock().unwrap_or_else(PoisonError::into_inner);
-            match &*handles {
-                Some(registered) if registered.recorder == recorder => registered.clone(),
-                _ => handles
-                    .insert(Arc::new(SubscriberHandles {
-                        recorder,
-                        subscribers: handle!(gauge, name::SUBSCRIBERS),
-                        delivered: handle!(counter, name::DELIVERED),
-                        gaps: handle!(counter, name::GAPS),
-                    }))
-                    .clone(),
-            }
+            let mut slot = HANDLES.lock().unwrap_or_else(PoisonError::into_inner);
+            registered(&mut slot, || SubscriberHandles {
+                subscribers: handle!(gauge, name::SUBSCRIBERS),
+                delivered: handle!(counter, name::DELIVERED),
+                gaps: handle!(counter, name::GAPS),
+            })
         };
         SUBSCRIBERS.fetch_add(1, Ordering::Relaxed);
         handles.subscribers.increment(1.0);
