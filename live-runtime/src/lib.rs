@@ -102,9 +102,8 @@
 //! hyper drops a response body when it learns that the connection is closed; live turns that
 //! drop into [`LiveStream::disconnected`] and failing writes. For an idle HTTP/1.1 stream,
 //! hyper learns it from the closed socket's read side, so the bound is the time for the FIN
-//! to arrive plus a scheduler tick (measured in `tests/disconnect.rs`: well under 100 ms on
-//! loopback). Behind a proxy that keeps the upstream connection open, only a write notices;
-//! SSE keep-alives bound that.
+//! to arrive plus a scheduler tick: well under 100 ms on loopback. Behind a proxy that keeps
+//! the upstream connection open, only a write notices; SSE keep-alives bound that.
 
 #![warn(missing_docs)]
 
@@ -127,6 +126,15 @@ mod stats;
 mod stream;
 #[cfg(feature = "test-util")]
 pub mod test_client;
+
+// The READMEs' code is compiled and run with the doctests, so the first code a newcomer copies
+// works: the crate's (crates.io) and the repository's.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadme;
+#[cfg(all(doctest, feature = "test-util"))]
+#[doc = include_str!("../../README.md")]
+struct RepositoryReadme;
 
 /// Turns the `pub` methods of an inherent `impl` block into axum routes, each run as a live
 /// action.
