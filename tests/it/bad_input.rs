@@ -6,8 +6,7 @@
 //! The server is the examples' (`examples/common`): axum's stack plus the timer that makes
 //! hyper's header read timeout work, here shortened to [`HEADER_READ_TIMEOUT`].
 
-#[allow(dead_code)]
-#[path = "../../examples/common/mod.rs"]
+#[path = "../../examples/common/server.rs"]
 mod common;
 
 use crate::support;

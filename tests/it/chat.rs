@@ -9,10 +9,7 @@
 //! At the end, two edge cases of the broadcast API as a chat meets them: the documented
 //! `subscribe()?` pattern with Redis down, and a publish whose reply was lost.
 
-#[allow(dead_code)]
-#[path = "../../examples/chat.rs"]
-mod app;
-
+use crate::apps::chat as app;
 use crate::redis_server;
 use crate::support;
 

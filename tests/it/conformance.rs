@@ -2,11 +2,8 @@
 //! same expectations: over a real socket, and through the in-process test client. If the two
 //! paths disagree, the runtime or the client has a bug.
 
+use crate::apps::rails_parity;
 use crate::support;
-
-#[allow(dead_code)]
-#[path = "../../examples/rails_parity.rs"]
-mod rails_parity;
 
 use std::sync::Arc;
 

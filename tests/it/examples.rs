@@ -1,16 +1,8 @@
 //! The stocks and export examples, tested with the in-process test client.
 
-#[allow(dead_code)]
-#[path = "../../examples/stocks.rs"]
-mod stocks;
-
-// Both examples load `examples/common`; each copy is only their `main`'s, unused here.
-#[allow(dead_code, clippy::duplicate_mod)]
-#[path = "../../examples/export.rs"]
-mod export;
-
 use std::time::Duration;
 
+use crate::apps::{export, stocks};
 use live_runtime::broadcast::{Hub, HubConfig};
 use live_runtime::prelude::*;
 use live_runtime::test_client::{TestClient, TestResponse};

@@ -1,10 +1,7 @@
 //! The hello example, tested with the in-process test client under paused time: its
 //! one-second pauses take no time.
 
-#[allow(dead_code)]
-#[path = "../../examples/hello.rs"]
-mod app;
-
+use crate::apps::hello as app;
 use live_runtime::prelude::*;
 use live_runtime::test_client::TestClient;
 

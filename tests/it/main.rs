@@ -3,15 +3,12 @@
 //! each in a process of its own: `no_timer` (a runtime without timers), `leak` (counters of
 //! the whole process) and `ui` (trybuild).
 
-// Each example includes `examples/common` for itself (it is a binary of its own), and two
-// modules test the same example: so files load as modules more than once here.
-#![allow(clippy::duplicate_mod)]
-
 #[path = "../support/redis_server.rs"]
 mod redis_server;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod apps;
 mod bad_input;
 mod broadcast;
 mod browser;
@@ -28,7 +25,6 @@ mod http2;
 mod locals;
 mod metrics;
 mod rails_parity;
-mod reliability;
 mod send_stream;
 mod shutdown;
 mod sse;

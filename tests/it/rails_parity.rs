@@ -1,11 +1,8 @@
 //! Rails' golden bytes and headers (docs/rails-parity.md, L-24 to L-32) against
 //! `examples/rails_parity.rs`, over real HTTP, action by action.
 
+use crate::apps::rails_parity as app;
 use crate::support;
-
-#[allow(dead_code)]
-#[path = "../../examples/rails_parity.rs"]
-mod app;
 
 use std::sync::Arc;
 

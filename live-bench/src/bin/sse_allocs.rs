@@ -1,5 +1,5 @@
 //! Counts the heap allocations per event of the SSE rows of the throughput benchmark
-//! (`examples/bench.rs`), server side: live's SSE writer (`sse.write(&Tick { n })`) against
+//! (`bench`), server side: live's SSE writer (`sse.write(&Tick { n })`) against
 //! axum's `Sse` (`Event::default().json_data(Tick { n })` through an mpsc(10)), with and
 //! without an `id` per event, and live's raw `stream.write(Bytes)` for reference.
 //!
@@ -15,20 +15,18 @@
 //! all threads, would slow every variant there.
 //!
 //! ```sh
-//! cargo run --release --example sse_allocs
-//! cargo run --release --example sse_allocs -- /live-sse-id # only the variants of that path
+//! cargo run --release -p live-bench --bin sse_allocs
+//! cargo run --release -p live-bench --bin sse_allocs -- /live-sse-id # only the variants of that path
 //! ```
 
 use std::alloc::System;
 use std::net::SocketAddr;
 
-#[path = "bench_sse/mod.rs"]
-mod bench_sse;
-
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
-use bench_sse::{
+use live_bench::BoxResult;
+use live_bench::sse_routes::{
     SSE_VARIANTS, Variant, Wire, concat, expected_body, live_events, live_scratch, live_sse,
     live_sse_id, sse_json, sse_json_id,
 };
@@ -39,8 +37,6 @@ use tokio::net::{TcpListener, TcpStream};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
-
-type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// The two event counts of each variant; the per-event figure is their difference's.
 const SMALL: usize = 10_000;

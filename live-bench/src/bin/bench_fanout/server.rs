@@ -1,4 +1,4 @@
-//! The server child of `examples/bench_fanout.rs`: `bench_fanout serve <variant> <port>
+//! The server child of `bench_fanout`: `bench_fanout serve <variant> <port>
 //! [<redis url>]`. It serves
 //!
 //! - `GET /fanout/events`: one subscriber, an SSE stream of every message published from now;
@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::net::TcpSocket;
 
-use super::procs::child_runtime;
+use live_bench::child::child_runtime;
 use tokio::sync::broadcast;
 use tokio_stream::Stream;
 use tokio_stream::StreamExt as _;
@@ -30,7 +30,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::live;
 use super::{BoxResult, KEEP_ALIVE, Msg, now_us};
 
-/// The server's runtime: tokio's default for 2 cores, as in `examples/bench.rs`.
+/// The server's runtime: tokio's default for 2 cores, as in `bench`.
 const SERVER_WORKERS: usize = 2;
 
 /// The baseline's channel: enough for 10 s of lag at 100 Hz; a subscriber further behind

@@ -35,8 +35,8 @@
 //! Results are in `BENCHMARKS.md`, "Fan-out (broadcast)".
 //!
 //! ```sh
-//! cargo run --release --example bench_fanout            # full run, about 8 min on 2 cores
-//! cargo run --release --example bench_fanout -- --quick # a smoke test: 2 s windows, 1 round
+//! cargo run --release -p live-bench --bin bench_fanout            # full run, about 8 min on 2 cores
+//! cargo run --release -p live-bench --bin bench_fanout -- --quick # a smoke test: 2 s windows, 1 round
 //! ```
 //!
 //! `--no-redis` leaves the Redis variant out; `--rounds N` runs N interleaved rounds instead of
@@ -54,20 +54,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-#[path = "bench_fanout/client.rs"]
 mod client;
-#[path = "bench_fanout/live.rs"]
 mod live;
-#[path = "bench_remote/procs.rs"]
-mod procs;
-#[path = "bench_fanout/server.rs"]
 mod server;
-#[path = "bench_remote/wire.rs"]
-mod wire;
 
-use procs::{BoxResult, ChildGuard, busy_ticks, clock_ticks, cpu_ticks, vm_rss_kib, wait_idle};
+use live_bench::BoxResult;
+use live_bench::child::ChildGuard;
+use live_bench::proc_stat::{busy_ticks, clock_ticks, cpu_ticks, vm_rss_kib, wait_idle};
+use live_bench::rounds::{median, range};
 use serde::{Deserialize, Serialize};
-use wire::{median, range};
 
 /// The one topic.
 const TOPIC: &str = "bench";
@@ -245,7 +240,7 @@ fn orchestrate(args: &[String], nofile: u64) -> BoxResult<()> {
 fn heap_mode(args: &[String], nofile: u64) -> BoxResult<()> {
     if heap_bytes().is_none() {
         return Err("--heap needs the counting allocator: cargo run --release \
-                    --features count-heap --example bench_fanout -- --heap"
+                    -p live-bench --features count-heap --bin bench_fanout -- --heap"
             .into());
     }
     let rounds = if args.iter().any(|a| a == "--quick") {

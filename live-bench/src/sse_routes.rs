@@ -1,19 +1,15 @@
-//! The SSE routes of `examples/bench.rs` and `examples/sse_allocs.rs`, shared so that the
-//! allocations counted by the one are those of the very code the other times. Each example
-//! only wires them to its routes: `bench` with a fixed event count, `sse_allocs` with the
-//! count in the path.
-
-use std::pin::Pin;
-use std::task::{Context, Poll};
+//! The SSE routes of `bench` and `sse_allocs`, shared so that the allocations counted by the
+//! one are those of the very code the other times. Each binary only wires them to its routes:
+//! `bench` with a fixed event count, `sse_allocs` with the count in the path.
 
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures_util::Stream;
 use live_runtime::prelude::*;
 use live_runtime::sse::Event as LiveEvent;
 use serde::Serialize;
 use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 
 /// Same capacity as live's default `Buffer::Chunks(10)`, so the baselines get no deeper queue.
 pub const CHANNEL_CAPACITY: usize = 10;
@@ -32,7 +28,7 @@ pub struct Variant {
     pub wire: Wire,
 }
 
-/// The SSE-encoding routes, the same rows in both examples.
+/// The SSE-encoding routes, the same rows in both binaries.
 pub const SSE_VARIANTS: [Variant; 6] = [
     Variant {
         name: "live sse.write(&Tick)",
@@ -197,7 +193,7 @@ pub async fn sse_json(events: u64) -> Response {
             }
         }
     });
-    Sse::new(ReceiverStream(rx)).into_response()
+    Sse::new(ReceiverStream::new(rx)).into_response()
 }
 
 pub async fn sse_json_id(events: u64) -> Response {
@@ -210,16 +206,5 @@ pub async fn sse_json_id(events: u64) -> Response {
             }
         }
     });
-    Sse::new(ReceiverStream(rx)).into_response()
-}
-
-/// `tokio_stream::wrappers::ReceiverStream`, without the dependency.
-pub struct ReceiverStream<T>(pub mpsc::Receiver<T>);
-
-impl<T> Stream for ReceiverStream<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().0.poll_recv(cx)
-    }
+    Sse::new(ReceiverStream::new(rx)).into_response()
 }

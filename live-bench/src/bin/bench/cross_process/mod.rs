@@ -1,5 +1,5 @@
-//! The cross-process mode of `examples/bench.rs`: one SSE stream, with the server and the
-//! client each in a process of their own (this binary re-run as `serve` and `client`).
+//! The cross-process mode of `bench`: one SSE stream, with the server and the client each in
+//! a process of their own (this binary re-run as `serve` and `client`).
 //!
 //! Workload: one stream of [`FULL_EVENTS`] events `event: tick\nid: <i>\ndata: {"i":<i>}\n\n`,
 //! written as fast as possible; live writes them with `sse.write_with(&Tick { i },
@@ -25,15 +25,15 @@
 //! range.
 
 pub mod client;
-pub mod procs;
 pub mod server;
-pub mod wire;
 
 use std::process::Command;
 use std::time::Duration;
 
-use procs::{BoxResult, ChildGuard, busy_ticks, clock_ticks, cpu_ticks, wait_idle};
-use wire::{median, range};
+use live_bench::BoxResult;
+use live_bench::child::ChildGuard;
+use live_bench::proc_stat::{busy_ticks, clock_ticks, cpu_ticks, wait_idle};
+use live_bench::rounds::{median, range};
 
 /// Events in one stream, and rounds, of a full run and of `--quick`.
 const FULL_EVENTS: u64 = 400_000;

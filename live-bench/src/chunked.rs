@@ -1,12 +1,5 @@
-//! What the clients and the reports of the cross-process benchmarks share: an incremental
-//! decoder of a chunked HTTP/1.1 body, and the median and range of a report's rounds.
-//!
-//! Made for `examples/bench.rs --cross-process` and `examples/bench_fanout.rs`, and
-//! self-contained (no `super::`) so that any example can include it with
-//! `#[path = "bench_remote/wire.rs"] mod wire;`.
-
-// ---------------------------------------------------------------------------------------------
-// Chunked bodies
+//! An incremental decoder of a chunked HTTP/1.1 body: the raw-TCP clients of the
+//! cross-process benchmarks decode as bytes arrive, without an HTTP client's allocations.
 
 /// Where the chunked decoder is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,20 +89,4 @@ impl Chunked {
 
 fn hex(byte: u8) -> Option<usize> {
     (byte as char).to_digit(16).map(|d| d as usize)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reports
-
-/// The median round (the upper one of an even count).
-pub fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// The smallest and the largest value.
-pub fn range(values: &[f64]) -> (f64, f64) {
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (min, max)
 }

@@ -1,4 +1,4 @@
-//! The client child of `examples/bench_fanout.rs`: `bench_fanout client <url> <subscribers>
+//! The client child of `bench_fanout`: `bench_fanout client <url> <subscribers>
 //! <duration s>`.
 //!
 //! One current-thread tokio runtime holds every subscriber: a raw `TcpStream` that sends
@@ -25,8 +25,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::wire::Chunked;
 use super::{BoxResult, Msg, now_us};
+use live_bench::chunked::Chunked;
 
 /// How long the subscribers may take to get the last message once the publisher is done.
 const GRACE: Duration = Duration::from_secs(10);

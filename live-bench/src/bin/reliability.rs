@@ -3,26 +3,24 @@
 //! the server's RSS is its own:
 //!
 //! ```sh
-//! cargo run --release --example reliability -- churn [clients]        # 10,000
-//! cargo run --release --example reliability -- stalled [clients]      # 1,000
-//! cargo run --release --example reliability -- stalled-no-fix [clients]
-//! cargo run --release --example reliability -- stalled-small-buf [clients]
-//! cargo run --release --example reliability -- panics [requests]      # 10,000
-//! cargo run --release --example reliability -- shutdown [streams]     # 10,000
+//! cargo run --release -p live-bench --bin reliability -- churn [clients]        # 10,000
+//! cargo run --release -p live-bench --bin reliability -- stalled [clients]      # 1,000
+//! cargo run --release -p live-bench --bin reliability -- stalled-no-fix [clients]
+//! cargo run --release -p live-bench --bin reliability -- stalled-small-buf [clients]
+//! cargo run --release -p live-bench --bin reliability -- panics [requests]      # 10,000
+//! cargo run --release -p live-bench --bin reliability -- shutdown [streams]     # 10,000
 //! ```
 //!
 //! `stalled-no-fix` serves without the examples' write stall timeout, to show what it fixes;
 //! `stalled-small-buf` with hyper's `max_buf_size` at 16 KiB, to show what its buffer holds.
 
-mod reliability_runs;
-use reliability_runs as reliability;
-
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use reliability::procs::{BoxResult, ChildGuard};
-use reliability::{App, Clients, common, rss_kib};
+use live_bench::BoxResult;
+use live_bench::child::ChildGuard;
+use live_bench::reliability::{self, App, Clients, ErrorLogs, rss_kib};
+use live_bench::server::Limits;
 
 fn main() -> BoxResult<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,7 +56,7 @@ fn main() -> BoxResult<()> {
         return Err(format!("fd limit {nofile} is too low for {held} clients").into());
     }
     let panics = Arc::new(AtomicUsize::new(0));
-    let logged = log_counter();
+    let logged = ErrorLogs::capture();
     // Counted, not printed: 10,000 panic messages would drown the figures.
     {
         let panics = panics.clone();
@@ -68,11 +66,11 @@ fn main() -> BoxResult<()> {
     }
     runtime.block_on(async {
         let limits = match scenario {
-            "stalled-no-fix" => common::Limits {
+            "stalled-no-fix" => Limits {
                 write_stall: None,
                 ..reliability::limits()
             },
-            "stalled-small-buf" => common::Limits {
+            "stalled-small-buf" => Limits {
                 max_buf_size: Some(16 * 1024),
                 ..reliability::limits()
             },
@@ -99,8 +97,8 @@ fn main() -> BoxResult<()> {
                 println!(
                     "{run:#?}\npanics caught: {}; error lines naming panic_before: {}, panic_after: {}; workers: {workers}",
                     panics.load(Ordering::Relaxed),
-                    logged.count("action=\"panic_before\""),
-                    logged.count("action=\"panic_after\""),
+                    logged.lines_with("action=\"panic_before\"").len(),
+                    logged.lines_with("action=\"panic_after\"").len(),
                 );
             }
             _ => println!("{:#?}", reliability::shutdown(app, &mut clients, n).await),
@@ -109,39 +107,4 @@ fn main() -> BoxResult<()> {
     })?;
     // The process ends here, with the runtime: the shutdown run's deadline includes this.
     Ok(())
-}
-
-/// Logs at `error` go to a counter of the lines with a marker (the panics' lines), not to
-/// the terminal.
-fn log_counter() -> LogLines {
-    let lines = LogLines::default();
-    let writer = lines.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::ERROR)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
-    lines
-}
-
-#[derive(Clone, Default)]
-struct LogLines(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl LogLines {
-    fn count(&self, marker: &str) -> usize {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .filter(|line| line.contains(marker))
-            .count()
-    }
-}
-
-impl Write for LogLines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

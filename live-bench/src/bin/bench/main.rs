@@ -20,19 +20,19 @@
 //!
 //! Extra rows run the same live action with coalescing off, without the write timeout, and
 //! with a 64-chunk buffer, to show where its time goes. Results are in `BENCHMARKS.md`. The
-//! allocations per event of the SSE variants are counted by `examples/sse_allocs.rs`, not
+//! allocations per event of the SSE variants are counted by `sse_allocs`, not
 //! here: a counting allocator would slow every variant of this benchmark.
 //!
 //! 4. Cross-process (`--cross-process`, instead of the above): one stream of 400,000 events
 //!    `event: tick\nid: <i>\ndata: {"i":<i>}\n\n`, the server and the client each in a
 //!    process of its own (this binary re-run as `serve <variant> <events>` and `client <port>
-//!    <events>`), server CPU from `/proc/<pid>/stat`. See `bench_remote/mod.rs`.
+//!    <events>`), server CPU from `/proc/<pid>/stat`. See `cross_process/mod.rs`.
 //!
 //! ```sh
-//! cargo run --release --example bench            # full run, about 25 s on 2 cores
-//! cargo run --release --example bench -- --quick # a smoke test: small, noisy numbers
-//! cargo run --release --example bench -- --cross-process          # about 2.5 min, quiet machine
-//! cargo run --release --example bench -- --cross-process --quick  # a smoke test
+//! cargo run --release -p live-bench --bin bench            # full run, about 25 s on 2 cores
+//! cargo run --release -p live-bench --bin bench -- --quick # a smoke test: small, noisy numbers
+//! cargo run --release -p live-bench --bin bench -- --cross-process          # about 2.5 min, quiet machine
+//! cargo run --release -p live-bench --bin bench -- --cross-process --quick  # a smoke test
 //! ```
 
 use std::convert::Infallible;
@@ -41,28 +41,26 @@ use std::process::Command;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-#[path = "bench_remote/mod.rs"]
-mod bench_remote;
-#[path = "bench_sse/mod.rs"]
-mod bench_sse;
+mod cross_process;
 
 use axum::Router;
 use axum::body::Body;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bench_remote::procs::{ChildGuard, child_runtime, vm_rss_kib};
-use bench_sse::{
-    CHANNEL_CAPACITY, ReceiverStream, SSE_VARIANTS, Variant, Wire, concat, event_bytes,
-    expected_body, live_events, live_scratch, live_sse, live_sse_id, sse_json, sse_json_id,
-};
 use bytes::Bytes;
+use live_bench::BoxResult;
+use live_bench::child::{ChildGuard, child_runtime};
+use live_bench::proc_stat::vm_rss_kib;
+use live_bench::sse_routes::{
+    CHANNEL_CAPACITY, SSE_VARIANTS, Variant, Wire, concat, event_bytes, expected_body, live_events,
+    live_scratch, live_sse, live_sse_id, sse_json, sse_json_id,
+};
 use live_runtime::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
-
-type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+use tokio_stream::wrappers::ReceiverStream;
 
 /// The sizes of one run.
 #[derive(Debug, Clone, Copy)]
@@ -103,13 +101,13 @@ fn main() -> BoxResult<()> {
     let nofile = rlimit::increase_nofile_limit(u64::MAX)?;
     match args.first().map(String::as_str) {
         Some("serve-idle") => return serve_idle(args.get(1).map_or("", String::as_str)),
-        Some("serve") => return bench_remote::server::serve(&args[1..]),
-        Some("client") => return bench_remote::client::run(&args[1..]),
+        Some("serve") => return cross_process::server::serve(&args[1..]),
+        Some("client") => return cross_process::client::run(&args[1..]),
         _ => {}
     }
     let quick = args.iter().any(|a| a == "--quick");
     if args.iter().any(|a| a == "--cross-process") {
-        return bench_remote::orchestrate(quick);
+        return cross_process::orchestrate(quick);
     }
     let sizes = if quick { QUICK } else { FULL };
     if nofile < sizes.idle_streams as u64 + 100 {
@@ -295,7 +293,7 @@ fn produce<T: Send + 'static>(
             }
         }
     });
-    ReceiverStream(rx)
+    ReceiverStream::new(rx)
 }
 
 /// A `text/event-stream` response, not cached, whose body's chunks are `chunks`.
@@ -519,7 +517,7 @@ async fn sse_idle() -> Response {
             tx.closed().await;
         }
     });
-    Sse::new(ReceiverStream(rx)).into_response()
+    Sse::new(ReceiverStream::new(rx)).into_response()
 }
 
 /// What one child measured.

@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::procs::BoxResult;
-use super::wire::Chunked;
+use live_bench::BoxResult;
+use live_bench::chunked::Chunked;
 
 /// What one stream measured.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]

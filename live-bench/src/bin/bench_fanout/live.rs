@@ -1,4 +1,4 @@
-//! The live side of `examples/bench_fanout.rs`: a controller whose action subscribes to the
+//! The live side of `bench_fanout`: a controller whose action subscribes to the
 //! topic and forwards every delivery as an SSE event, the two hubs it is measured with, and
 //! the publisher's call. Every use of the broadcast API is here.
 

@@ -1,16 +1,13 @@
 //! RELIABILITY.md's runs scaled down to 200 clients, with the clients in this process: the
-//! same scenarios as `examples/reliability.rs` (`examples/reliability_runs/mod.rs`), asserting the
-//! behaviour, and timings only under generous bounds.
+//! same scenarios as the `reliability` binary, asserting the behaviour, and timings only
+//! under generous bounds.
 
-#[path = "../../examples/reliability_runs/mod.rs"]
-mod scenarios;
-
-use crate::support::logs;
-use scenarios::{App, Clients, limits};
+use live_bench::reliability::{self as scenarios, App, Clients, ErrorLogs, limits};
+use live_bench::server::Limits;
 
 const CLIENTS: usize = 200;
 
-async fn start(limits: scenarios::common::Limits) -> (App, Clients) {
+async fn start(limits: Limits) -> (App, Clients) {
     let app = App::start(limits).await;
     let clients = Clients::in_process(app.addr);
     (app, clients)
@@ -40,7 +37,7 @@ async fn stalled_clients_are_timed_out_and_their_connections_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_stall_timeout_stalled_connections_are_held() {
-    let (app, mut clients) = start(scenarios::common::Limits {
+    let (app, mut clients) = start(Limits {
         write_stall: None,
         ..limits()
     })
@@ -55,7 +52,7 @@ async fn without_the_stall_timeout_stalled_connections_are_held() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panics_are_answered_and_logged_with_the_action_name() {
     let (app, mut clients) = start(limits()).await;
-    let logs = logs();
+    let logs = ErrorLogs::capture();
     let run = scenarios::panics(&app, &mut clients, CLIENTS).await;
     assert_eq!(run.status_500, CLIENTS as u64 / 2, "{run:?}");
     assert_eq!(run.cut, CLIENTS as u64 / 2, "{run:?}");

@@ -14,9 +14,9 @@ use live_runtime::prelude::*;
 use live_runtime::sse::Event as LiveEvent;
 use serde::Serialize;
 
-use super::procs::BoxResult;
 use super::{CHANNEL_CAPACITY, VARIANTS};
 use crate::{DEFAULT, NO_COALESCE, event_stream_body, produce, serve_child};
+use live_bench::BoxResult;
 
 /// The payload: `{"i":<i>}`.
 #[derive(Debug, Clone, Copy, Serialize)]
