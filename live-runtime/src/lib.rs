@@ -109,8 +109,8 @@
 #![warn(missing_docs)]
 
 mod action;
+mod body;
 pub mod broadcast;
-mod channel;
 pub mod compression;
 pub mod config;
 mod error;
@@ -125,6 +125,7 @@ pub mod shutdown;
 pub mod sse;
 mod stats;
 mod stream;
+mod stream_state;
 #[cfg(feature = "test-util")]
 pub mod test_client;
 
