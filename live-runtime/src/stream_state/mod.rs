@@ -6,6 +6,8 @@
 //! (its commit, its writer's and its reader's phase) is in [`phase`]; every other module goes
 //! through the named operations here.
 
+mod body_side;
+mod commit;
 mod declared_length;
 mod in_action_poll;
 mod phase;
@@ -25,12 +27,13 @@ use tokio::task::AbortHandle;
 
 use crate::config::Resolved;
 use crate::error::{Error, ErrorKind, Result};
-use crate::head::{Committed, Head};
+use crate::head::Committed;
 use crate::stats::ActionStats;
 use declared_length::{DeclaredLength, Mismatch};
 use phase::{Commit, Reader, Writer};
 use queue::ChunkQueue;
 
+pub(crate) use body_side::Drained;
 pub(crate) use in_action_poll::{Polling, in_action_poll};
 pub(crate) use queue::Chunk;
 pub(crate) use runtime_timer::timers_enabled;
@@ -85,18 +88,6 @@ pub(crate) struct Locked {
     guard: Option<Box<dyn Send>>,
 }
 
-/// What the body does once it has sent everything queued.
-pub(crate) enum Drained {
-    /// Waits: the action may write more, or its source yield more.
-    Wait,
-    /// Ends cleanly.
-    End,
-    /// Ends with an error once the `on_error` tail is out: the action failed after commit.
-    Fail,
-    /// Ends with an error at once, which makes hyper abort the connection.
-    Abort(ErrorKind),
-}
-
 impl StreamState {
     pub(crate) fn new(
         settings: Resolved,
@@ -118,12 +109,6 @@ impl StreamState {
         self.locked.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Parks the response head for whoever commits: the `Live` handle was turned into a stream
-    /// or dropped.
-    pub(crate) fn park_head(&self, head: Box<Head>) {
-        self.lock().commit.park_head(head);
-    }
-
     /// See [`LiveStream::set_ignore_disconnect`](crate::LiveStream::set_ignore_disconnect).
     pub(crate) fn set_ignore_disconnect(&self, ignore: bool) {
         self.lock().ignore_disconnect = ignore;
@@ -142,51 +127,6 @@ impl StreamState {
     /// Keep-alive bytes the body sends after this much silence (SSE).
     pub(crate) fn set_keep_alive(&self, keep_alive: Option<(Duration, Bytes)>) {
         self.lock().keep_alive = keep_alive;
-    }
-
-    /// Commits the stream now, with nothing written yet.
-    pub(crate) fn commit(&self) {
-        self.lock().commit_stream();
-    }
-
-    /// Commits an SSE stream that was not committed yet, empty; `false` if the response is
-    /// not an SSE stream or was committed already. For errors that a client should retry
-    /// (see [`Locked::commit_event_stream`]).
-    pub(crate) fn commit_pending_event_stream(&self) -> bool {
-        let mut locked = self.lock();
-        let pending = locked.commit.is_pending_event_stream();
-        if pending {
-            locked.commit_stream();
-        }
-        pending
-    }
-
-    /// Sends a complete response instead of a stream, if nothing was committed yet.
-    pub(crate) fn commit_full(&self, response: axum::response::Response) -> Result {
-        self.commit_full_or(response, |response| response)
-            .map_err(|_| Error::closed())
-    }
-
-    /// Sends the response `respond(value)` builds if nothing was committed yet, and closes the
-    /// stream; gives `value` back if the response was committed already.
-    pub(crate) fn commit_full_or<T>(
-        &self,
-        value: T,
-        respond: impl FnOnce(T) -> axum::response::Response,
-    ) -> std::result::Result<(), T> {
-        let mut locked = self.lock();
-        let Some(handler) = locked.commit.take_for_full() else {
-            return Err(value);
-        };
-        locked.writer.close();
-        drop(locked);
-        // If the handler is gone, so is the client; the response is simply dropped.
-        let _ = handler.send(Committed::Full(respond(value)));
-        Ok(())
-    }
-
-    pub(crate) fn is_committed(&self) -> bool {
-        !self.lock().commit.is_pending()
     }
 
     /// Queues one chunk, waiting while the queue is full.
@@ -298,6 +238,8 @@ impl StreamState {
         wake_body(locked);
     }
 
+    /// The action dropped its committed stream during its poll: closed once that poll is
+    /// over, so an error it returns still gets its `on_error` tail out.
     pub(crate) fn mark_dropped(&self) {
         self.dropped.store(true, Ordering::Relaxed);
     }
@@ -361,27 +303,6 @@ impl StreamState {
         }
     }
 
-    /// The body took a frame, so a writer waiting for room may go on. Releases the lock.
-    pub(crate) fn frame_taken(&self, mut locked: MutexGuard<'_, Locked>) {
-        let writer_waiting = std::mem::take(&mut locked.writer_waiting);
-        drop(locked);
-        if writer_waiting {
-            self.wake.notify_waiters();
-        }
-    }
-
-    /// hyper dropped the body: the connection is gone, or the response is complete.
-    pub(crate) fn body_dropped(&self) {
-        let mut locked = self.lock();
-        // Not closed by the action: the client is gone, or the server shutting down.
-        let action = locked.cancel.take().filter(|_| locked.writer.is_open());
-        self.mark_disconnected(locked);
-        if let Some(action) = action {
-            tracing::debug!("live: client gone, action cancelled (cancel_on_disconnect)");
-            action.abort();
-        }
-    }
-
     /// The client is gone: drop what is queued (docs/rails-parity.md, D-06) and wake everyone
     /// who waits.
     fn mark_disconnected(&self, mut locked: MutexGuard<'_, Locked>) {
@@ -434,24 +355,6 @@ impl Locked {
         }
     }
 
-    /// Sends the response head now, as a stream, unless it has been sent. A write (even
-    /// empty), a close, or the end of the action commits (docs/rails-parity.md, L-06).
-    fn commit_stream(&mut self) {
-        if !self.commit.send_stream() {
-            // The handler is gone: the client left before the response was committed.
-            self.reader.client_gone();
-        }
-    }
-
-    /// At shutdown, an SSE stream not committed yet is committed empty: an `EventSource`
-    /// reconnects after a clean end but gives up for good on an error status. Anything else
-    /// uncommitted answers `503` through the action's error.
-    fn commit_event_stream(&mut self) {
-        if self.commit.is_pending_event_stream() {
-            self.commit_stream();
-        }
-    }
-
     /// Whether the action may queue bytes now; commits the stream first (at shutdown, only an
     /// SSE stream, empty). `Ok(false)`: the client is gone and the action ignores it.
     fn ready_to_write(&mut self) -> Result<bool> {
@@ -493,77 +396,6 @@ impl Locked {
             (Chunk::Owned(chunk), None) => self.queue.push(chunk),
             (Chunk::Copied(bytes), None) => self.queue.push_copied(bytes, coalesce_bytes),
         }
-    }
-
-    /// The next frame for the body: queued chunks joined up to `limit` bytes. A download's
-    /// last declared byte waits until the action closes the stream: sent earlier, it would let
-    /// hyper end a complete-looking response that a later write past the length could no
-    /// longer abort.
-    pub(crate) fn take_frame(&mut self, limit: usize) -> Option<Bytes> {
-        let sendable = (self.length.as_deref())
-            .filter(|_| self.writer.is_open())
-            .map(DeclaredLength::sendable_before_close);
-        if sendable == Some(0) {
-            return None;
-        }
-        let mut frame = self.queue.next_frame(limit)?;
-        if let Some(sendable) = sendable {
-            let sendable = usize::try_from(sendable).unwrap_or(usize::MAX);
-            if frame.len() > sendable {
-                self.queue.unsend(frame.split_off(sendable));
-            }
-            if let Some(length) = self.length.as_deref_mut() {
-                length.sent(frame.len());
-            }
-        }
-        Some(frame)
-    }
-
-    /// What the body does with nothing queued; a source handed over moves into
-    /// `body_source`, to be polled without the lock.
-    pub(crate) fn when_drained(&mut self, body_source: &mut Option<Source>) -> Drained {
-        if let Reader::Aborted(why) = self.reader {
-            return Drained::Abort(why);
-        }
-        if self.reader.is_shutting_down() {
-            return Drained::End;
-        }
-        if let Some(source) = self.source.take() {
-            *body_source = Some(source);
-        }
-        match self.writer {
-            _ if body_source.is_some() => Drained::Wait,
-            Writer::Open => Drained::Wait,
-            Writer::Closed => Drained::End,
-            Writer::Failed => Drained::Fail,
-        }
-    }
-
-    /// Wakes `waker` when the action writes, closes or goes away.
-    pub(crate) fn wake_body_on_change(&mut self, waker: &Waker) {
-        match &mut self.body_waker {
-            Some(body_waker) => body_waker.clone_from(waker),
-            None => self.body_waker = Some(waker.clone()),
-        }
-    }
-
-    /// The keep-alive's interval, if the stream has one.
-    pub(crate) fn keep_alive_interval(&self) -> Option<Duration> {
-        self.keep_alive.as_ref().map(|(interval, _)| *interval)
-    }
-
-    /// The keep-alive's bytes, if the stream has one.
-    pub(crate) fn keep_alive_bytes(&self) -> Option<Bytes> {
-        self.keep_alive.as_ref().map(|(_, bytes)| bytes.clone())
-    }
-
-    /// Whether the body has nothing more to send: the server is shutting down or the action
-    /// closed the stream with no source left (`body_has_source`: the body's own), everything
-    /// queued is out, and the stream was not aborted.
-    pub(crate) fn is_end_of_body(&self, body_has_source: bool) -> bool {
-        let done = self.reader.is_shutting_down()
-            || (self.writer == Writer::Closed && self.source.is_none() && !body_has_source);
-        done && self.queue.is_empty() && !matches!(self.reader, Reader::Aborted(_))
     }
 }
 
