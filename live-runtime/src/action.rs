@@ -157,15 +157,17 @@ impl LiveRequest {
     /// unless it is done by then (it answered, or handed its stream a source), it goes on in a
     /// task of its own, spawned on the runtime that polls this future. The response's status
     /// and headers are returned when the action first writes, closes, answers, or ends; the
-    /// body then streams what it writes while it keeps running, as in Rails (see
-    /// `docs/rails-parity.md`, L-07). When the action ends, by return, error or panic, the
-    /// stream ends with it.
+    /// body then streams what it writes while it keeps running, as in Rails. When the action
+    /// ends, by return, error or panic, the stream ends with it.
     ///
-    /// An error or panic before commit becomes the error's response (a generic 500 unless the error
-    /// chose one) and is logged, as in Rails. After commit, the stream's
-    /// [`on_error`](crate::LiveStream::on_error) runs, the error is logged with its value, and the
-    /// stream ends cleanly (see `docs/rails-parity.md`, E-01 to E-03). A client disconnect is
-    /// logged at `debug` only.
+    /// An error or panic before commit becomes the error's response (a generic 500 unless the
+    /// error chose one) and is logged, as in Rails. After commit, the stream's
+    /// [`on_error`](crate::LiveStream::on_error) runs and may write a last few bytes, the error
+    /// is logged with its chain of causes, and the response is cut after those bytes, so the
+    /// client sees an incomplete response rather than one that looks whole; with
+    /// [`LiveConfig::clean_end_on_error`] it ends cleanly instead, as in Rails. A client
+    /// disconnect, a write timeout or a server shutdown is no failure of the action: it is
+    /// logged at `debug` only, and a shutdown ends the response cleanly.
     ///
     /// # Panics
     /// When polled outside a tokio runtime, as [`tokio::spawn`] does.
@@ -251,9 +253,8 @@ impl LiveRequest {
 pin_project_lite::pin_project! {
     /// An action's task: makes the action's future on the first poll (inside the task-locals
     /// and span the task runs in), polls it, catches its panic, and finishes the response.
-    /// Written by hand, and the closure and the action's future share their place: every
-    /// request's task is allocated and written whole, and a forwarding action's took 1,992
-    /// bytes as an `async` block, 1,152 with the two side by side.
+    /// Written by hand so that the closure and the action's future share their place: every
+    /// request's task is allocated and written whole, and an `async` block would hold both.
     struct ActionTask<F, Fut> {
         // Fields drop in this order: the action, then the guard that ends its stream.
         #[pin]

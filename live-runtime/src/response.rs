@@ -29,7 +29,7 @@ pub(crate) struct RequestInfo {
 /// [`text`](Live::text), [`json`](Live::json), [`head`](Live::head) or
 /// [`respond`](Live::respond). Taking the stream consumes this handle, so a header cannot be
 /// set once the response may be on the wire: that is a compile error, not a lost header (Rails
-/// raises or silently drops it; see `docs/rails-parity.md`, L-11).
+/// raises or silently drops it).
 ///
 /// If the action returns without doing either, the response is committed at its end with an
 /// empty body, as in Rails.
@@ -168,8 +168,9 @@ impl Live {
         LiveStream::new(self.state.clone())
     }
 
-    /// Answers at once with an HTML page: Rails' `render html:` (L-33a). Unlike Rails, an
-    /// ordinary response: `Content-Length`, no forced `no-cache`.
+    /// Answers at once with an HTML page: Rails' `render html:`. Unlike Rails, which streams
+    /// it, an ordinary response with `Content-Length`; `Cache-Control` is `no-cache` unless
+    /// set, as in Rails.
     pub fn html(self, body: impl Into<Body>) -> Result {
         self.full(Some("text/html; charset=utf-8"), body.into())
     }

@@ -1,5 +1,5 @@
-//! File downloads written as they are produced: Rails' `send_stream`
-//! (see `docs/rails-parity.md`, L-32).
+//! File downloads written as they are produced: Rails' `send_stream`, with Rails' headers,
+//! any filename made safe, and an optional declared length that is checked.
 
 use std::future::Future;
 

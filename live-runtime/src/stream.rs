@@ -13,8 +13,8 @@ use crate::stream_state::{Chunk, StreamState, in_action_poll};
 /// The first [`write`](Self::write) (even of nothing) or [`close`](Self::close) commits the
 /// response: status and headers go out, and from then on what is written reaches the client as it
 /// is written. The stream ends when the action ends, however it ends (return, `?`, panic), so
-/// forgetting to close never leaves a client hanging (in Rails it does; see
-/// `docs/rails-parity.md`, L-16). Dropping the stream after it was committed ends it too.
+/// forgetting to close never leaves a client hanging (in Rails it does). Dropping the stream
+/// after it was committed ends it too.
 ///
 /// Writes wait while the per-stream buffer is full (10 chunks unless configured, as in Rails); when
 /// the client has gone they fail with
@@ -101,9 +101,9 @@ impl LiveStream {
         self.state.is_connected()
     }
 
-    /// Resolves when the client is gone, also while the action is not writing (Rails never notices
-    /// an idle disconnect; see `docs/rails-parity.md`, D-03), or when the app's
-    /// [`Shutdown`](crate::Shutdown) begins. Cancel-safe, for `tokio::select!`:
+    /// Resolves when the client is gone, also while the action is not writing (Rails never
+    /// notices an idle disconnect), or when the app's [`Shutdown`](crate::Shutdown) begins.
+    /// Cancel-safe, for `tokio::select!`:
     ///
     /// ```
     /// # async fn f(mut stream: live_runtime::LiveStream) -> live_runtime::Result {
