@@ -16,7 +16,7 @@ use futures_util::future::{self, FutureExt};
 use http::{HeaderValue, StatusCode, header, request};
 use tracing::Instrument;
 
-use crate::channel::{LiveBody, Polling, Shared};
+use crate::body::LiveBody;
 use crate::config::LiveConfig;
 use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::error_page;
@@ -25,9 +25,10 @@ use crate::locals::Context;
 use crate::response::{Live, RequestInfo};
 use crate::shutdown::Shutdown;
 use crate::stats::{ActionName, ActionStats, Counted, Outcome};
+use crate::stream_state::{Polling, StreamState};
 
-/// Rails' `ActionView::Base.streaming_completion_on_exception`, sent on opt-in (see
-/// `docs/rails-parity.md`, E-02).
+/// Rails' `ActionView::Base.streaming_completion_on_exception`, sent on opt-in
+/// (docs/rails-parity.md, E-02).
 const HTML_ERROR_SNIPPET: &str = r#""><script>window.location = "/500.html"</script></html>"#;
 
 /// What a live action may return: `()`, or `Result<(), E>` for any error type that converts
@@ -156,15 +157,17 @@ impl LiveRequest {
     /// unless it is done by then (it answered, or handed its stream a source), it goes on in a
     /// task of its own, spawned on the runtime that polls this future. The response's status
     /// and headers are returned when the action first writes, closes, answers, or ends; the
-    /// body then streams what it writes while it keeps running, as in Rails (see
-    /// `docs/rails-parity.md`, L-07). When the action ends, by return, error or panic, the
-    /// stream ends with it.
+    /// body then streams what it writes while it keeps running, as in Rails. When the action
+    /// ends, by return, error or panic, the stream ends with it.
     ///
-    /// An error or panic before commit becomes the error's response (a generic 500 unless the error
-    /// chose one) and is logged, as in Rails. After commit, the stream's
-    /// [`on_error`](crate::LiveStream::on_error) runs, the error is logged with its value, and the
-    /// stream ends cleanly (see `docs/rails-parity.md`, E-01 to E-03). A client disconnect is
-    /// logged at `debug` only.
+    /// An error or panic before commit becomes the error's response (a generic 500 unless the
+    /// error chose one) and is logged, as in Rails. After commit, the stream's
+    /// [`on_error`](crate::LiveStream::on_error) runs and may write a last few bytes, the error
+    /// is logged with its chain of causes, and the response is cut after those bytes, so the
+    /// client sees an incomplete response rather than one that looks whole; with
+    /// [`LiveConfig::clean_end_on_error`] it ends cleanly instead, as in Rails. A client
+    /// disconnect, a write timeout or a server shutdown is no failure of the action: it is
+    /// logged at `debug` only, and a shutdown ends the response cleanly.
     ///
     /// # Panics
     /// When polled outside a tokio runtime, as [`tokio::spawn`] does.
@@ -194,21 +197,21 @@ impl LiveRequest {
         let settings = self.config.resolve();
         let html_snippet = settings.html_error_snippet && self.info.accepts_html;
         let started = std::time::Instant::now();
-        let (shared, committed) = Shared::new(settings, ActionStats::start(self.name));
+        let (state, committed) = StreamState::new(settings, ActionStats::start(self.name));
         // Created before the spawn: if the client leaves before commit, axum drops this
         // handler, the body with it, and the action sees the disconnect.
-        let body = LiveBody::new(shared.clone());
-        let live = Live::new(self.info, shared.clone());
+        let body = LiveBody::new(state.clone());
+        let live = Live::new(self.info, state.clone());
         if let Some(shutdown) = &self.shutdown {
-            shutdown.register(&shared);
+            shutdown.register(&state);
         }
         let task = ActionTask {
             stage: Stage::Start { action, live },
             guard: CloseGuard {
-                shared: shared.clone(),
+                state: state.clone(),
                 outcome: Outcome::ClientGone,
             },
-            _alive: shared.stats.running(),
+            _alive: state.stats.running(),
             html_snippet,
         };
         let context = Context::inherit(|key| self.config.excludes(key));
@@ -216,22 +219,18 @@ impl LiveRequest {
         // Within the request's span: every line the action logs names it.
         let span = tracing::error_span!("live_action", controller, action);
         let mut action = Box::pin(context.scope(task).instrument(span));
-        // Polled once here, in the request's own task, before it gets a task of its own: an
-        // action that is done in its first poll (one that answers at once, or hands a
-        // subscription to its stream) then needs no task, and what its request allocated on
-        // the way is freed before the next request needs memory (with a task, it stayed
-        // allocated while other requests ran, and the allocator spread the connections'
-        // buffers over the memory it had touched: about a kilobyte more resident memory per
-        // open stream, examples/bench_fanout.rs `--heap`). The task polls it again at once,
-        // so what it waits on wakes the task, not this request.
+        // Polled once here, in the request's own task: an action that is done in its first
+        // poll (one that answers at once, or hands a subscription to its stream) needs no task,
+        // and what its request allocated is freed before the next request allocates. The task
+        // polls it again at once, so what it waits on wakes the task, not this request.
         if action.as_mut().poll(cx).is_pending() {
             let action = tokio::spawn(action);
-            if shared.settings.cancel_on_disconnect {
-                shared.cancel_on_disconnect(action.abort_handle());
+            if state.settings.cancel_on_disconnect {
+                state.cancel_on_disconnect(action.abort_handle());
             }
         }
-        let stats = shared.stats.clone();
-        drop(shared);
+        let stats = state.stats.clone();
+        drop(state);
         let (accept, config) = (self.accept, self.config);
         async move {
             let committed = committed.await;
@@ -254,9 +253,8 @@ impl LiveRequest {
 pin_project_lite::pin_project! {
     /// An action's task: makes the action's future on the first poll (inside the task-locals
     /// and span the task runs in), polls it, catches its panic, and finishes the response.
-    /// Written by hand, and the closure and the action's future share their place: every
-    /// request's task is allocated and written whole, and a forwarding action's took 1,992
-    /// bytes as an `async` block, 1,152 with the two side by side.
+    /// Written by hand so that the closure and the action's future share their place: every
+    /// request's task is allocated and written whole, and an `async` block would hold both.
     struct ActionTask<F, Fut> {
         // Fields drop in this order: the action, then the guard that ends its stream.
         #[pin]
@@ -290,7 +288,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let mut this = self.project();
-        let shared = &this.guard.shared;
+        let state = &this.guard.state;
         let result = 'polled: {
             if matches!(this.stage.as_mut().project(), StageProj::Start { .. }) {
                 if let StageTaken::Start { action, live } =
@@ -308,14 +306,14 @@ where
                 return Poll::Ready(());
             };
             let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                let _polling = Polling::enter(shared);
+                let _polling = Polling::enter(state);
                 future.poll(cx)
             }));
             match polled {
                 Ok(Poll::Pending) => {
-                    if shared.take_dropped() {
+                    if state.take_dropped() {
                         // The action dropped its stream and goes on without it: end it now.
-                        shared.close();
+                        state.close();
                     }
                     return Poll::Pending;
                 }
@@ -324,7 +322,7 @@ where
             }
         };
         this.guard.outcome = Outcome::of(&result);
-        finish(shared, result, *this.html_snippet);
+        finish(state, result, *this.html_snippet);
         Poll::Ready(())
     }
 }
@@ -332,37 +330,37 @@ where
 /// Ends the stream if the action task is dropped before it could (runtime shutdown, abort),
 /// and counts the action's end with its outcome, however it ends.
 struct CloseGuard {
-    shared: Arc<Shared>,
+    state: Arc<StreamState>,
     outcome: Outcome,
 }
 
 impl Drop for CloseGuard {
     fn drop(&mut self) {
-        self.shared.abandon();
-        self.shared.stats.ended(self.outcome);
+        self.state.abandon();
+        self.state.stats.ended(self.outcome);
     }
 }
 
 /// The end of an action: the error path if it failed, then close (which commits if needed).
-fn finish(shared: &Shared, result: Result, html_snippet: bool) {
+fn finish(state: &StreamState, result: Result, html_snippet: bool) {
     let unavailable = result
         .as_ref()
         .err()
         .filter(|error| error.kind() == ErrorKind::Unavailable);
     if let Some(error) = unavailable {
-        if shared.commit_pending_event_stream() {
+        if state.commit_pending_event_stream() {
             // A 503 would make an `EventSource` give up for good; a clean end makes it retry.
             let error = error.chain();
             tracing::warn!(%error, "live: unavailable before the first event; the SSE stream ends for the client to retry");
-            shared.close();
+            state.close();
             return;
         }
     }
     if let Err(error) = result {
-        let Err(error) = shared.commit_full_or(error, log_before_commit) else {
+        let Err(error) = state.commit_full_or(error, log_before_commit) else {
             return;
         };
-        let on_error = shared.take_on_error();
+        let on_error = state.take_on_error();
         let mut tail = Vec::new();
         if html_snippet && !error.is_disconnect() {
             tail.push(Bytes::from_static(HTML_ERROR_SNIPPET.as_bytes()));
@@ -382,13 +380,13 @@ fn finish(shared: &Shared, result: Result, html_snippet: bool) {
             }
         }
         log_after_commit(&error);
-        shared.write_tail(tail);
-        if !error.is_disconnect() && !shared.settings.clean_end_on_error {
-            shared.fail();
+        state.write_tail(tail);
+        if !error.is_disconnect() && !state.settings.clean_end_on_error {
+            state.fail();
             return;
         }
     }
-    shared.close();
+    state.close();
 }
 
 fn log_before_commit(error: Error) -> Response {

@@ -101,8 +101,9 @@ impl LiveConfig {
     }
 
     /// After an error once the response is committed, write Rails'
-    /// `"><script>window.location = "/500.html"</script></html>` to clients that accept HTML
-    /// (see `docs/rails-parity.md`, E-02). Default: off.
+    /// `"><script>window.location = "/500.html"</script></html>` to clients that accept HTML,
+    /// before the response is cut (or ends, with
+    /// [`clean_end_on_error`](Self::clean_end_on_error)). Default: off.
     #[must_use]
     pub fn html_error_snippet(mut self, on: bool) -> Self {
         self.html_error_snippet = Some(on);

@@ -108,8 +108,8 @@
 #![warn(missing_docs)]
 
 mod action;
+mod body;
 pub mod broadcast;
-mod channel;
 pub mod compression;
 pub mod config;
 mod error;
@@ -124,6 +124,7 @@ pub mod shutdown;
 pub mod sse;
 mod stats;
 mod stream;
+mod stream_state;
 #[cfg(feature = "test-util")]
 pub mod test_client;
 

@@ -1,13 +1,13 @@
 //! Inheritable task-locals: request state that follows a request into its live action.
 //!
-//! Tokio's task-locals do not follow `tokio::spawn` (tokio#6659): a value is visible only while the
-//! future that scoped it is polled. Rails copies its fiber-locals into the action thread (see
-//! `docs/rails-parity.md`, T-02, T-03); live does the same explicitly. One runtime-owned tokio
-//! task-local holds the request's values as a small typed map, the analogue of Rails'
-//! `IsolatedExecutionState`. [`task_local!`](crate::task_local) declares typed keys into it. When
-//! an action is spawned, the map is cloned (each value with `Clone`) minus the excluded keys, and
-//! the action runs scoped in the clone. A map rather than a registry of keys because the spawn then
-//! costs nothing when no local is set, and because a scope set inside the action nests for free.
+//! Tokio's task-locals do not follow `tokio::spawn` (tokio#6659): a value is visible only while
+//! the future that scoped it is polled. Rails copies its fiber-locals into the action thread;
+//! live does the same explicitly. One runtime-owned tokio task-local holds the request's values
+//! as a small typed map, the analogue of Rails' `IsolatedExecutionState`.
+//! [`task_local!`](crate::task_local) declares typed keys into it. When an action is spawned,
+//! the map is cloned (each value with `Clone`) minus the excluded keys, and the action runs
+//! scoped in the clone. A map rather than a registry of keys because the spawn then costs
+//! nothing when no local is set, and because a scope set inside the action nests for free.
 //!
 //! Nothing leaks into the next request: a clone lives exactly as long as its action.
 //!

@@ -10,10 +10,10 @@ use http::StatusCode;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 
-use crate::channel::Shared;
 use crate::error::{Error, Result};
 use crate::head::Head;
 use crate::stream::LiveStream;
+use crate::stream_state::StreamState;
 
 /// What the action needs to know of its request.
 #[derive(Debug, Clone, Default)]
@@ -29,25 +29,25 @@ pub(crate) struct RequestInfo {
 /// [`text`](Live::text), [`json`](Live::json), [`head`](Live::head) or
 /// [`respond`](Live::respond). Taking the stream consumes this handle, so a header cannot be
 /// set once the response may be on the wire: that is a compile error, not a lost header (Rails
-/// raises or silently drops it; see `docs/rails-parity.md`, L-11).
+/// raises or silently drops it).
 ///
 /// If the action returns without doing either, the response is committed at its end with an
 /// empty body, as in Rails.
 pub struct Live {
     /// `None` until the action changes the head, and once a consuming method took it: most
     /// streams send the default head, and a `Live` is moved into every action's future (more
-    /// than once), where a head inline would cost 144 bytes each time.
+    /// than once), where an inline head would be copied each time.
     head: Option<Box<Head>>,
     request: RequestInfo,
-    shared: Arc<Shared>,
+    state: Arc<StreamState>,
 }
 
 impl Live {
-    pub(crate) fn new(request: RequestInfo, shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(request: RequestInfo, state: Arc<StreamState>) -> Self {
         Live {
             head: None,
             request,
-            shared,
+            state,
         }
     }
 
@@ -163,13 +163,14 @@ impl Live {
     /// write, a close, or the end of the action.
     pub fn stream(mut self) -> LiveStream {
         if let Some(head) = self.head.take() {
-            self.shared.park_head(head);
+            self.state.park_head(head);
         }
-        LiveStream::new(self.shared.clone())
+        LiveStream::new(self.state.clone())
     }
 
-    /// Answers at once with an HTML page: Rails' `render html:` (L-33a). Unlike Rails, an
-    /// ordinary response: `Content-Length`, no forced `no-cache`.
+    /// Answers at once with an HTML page: Rails' `render html:`. Unlike Rails, which streams
+    /// it, an ordinary response with `Content-Length`; `Cache-Control` is `no-cache` unless
+    /// set, as in Rails.
     pub fn html(self, body: impl Into<Body>) -> Result {
         self.full(Some("text/html; charset=utf-8"), body.into())
     }
@@ -207,12 +208,12 @@ impl Live {
             }
         }
         crate::head::no_cache_unless_set(headers);
-        self.shared.commit_full(response)
+        self.state.commit_full(response)
     }
 
     fn full(mut self, content_type: Option<&'static str>, body: Body) -> Result {
         let head = self.take_head();
-        self.shared.commit_full(head.into_full(content_type, body))
+        self.state.commit_full(head.into_full(content_type, body))
     }
 }
 
@@ -220,7 +221,7 @@ impl Drop for Live {
     fn drop(&mut self) {
         // Dropped without streaming or answering: park the head for the commit at the end.
         if let Some(head) = self.head.take() {
-            self.shared.park_head(head);
+            self.state.park_head(head);
         }
     }
 }

@@ -1,5 +1,5 @@
-//! File downloads written as they are produced: Rails' `send_stream`
-//! (see `docs/rails-parity.md`, L-32).
+//! File downloads written as they are produced: Rails' `send_stream`, with Rails' headers,
+//! any filename made safe, and an optional declared length that is checked.
 
 use std::future::Future;
 
@@ -166,10 +166,10 @@ impl Live {
             .insert(header::CONTENT_DISPOSITION, disposition);
         let mut stream = self.stream();
         stream.expect_length(download.length);
-        let shared = stream.shared();
+        let state = stream.shared();
         let result = write(stream).await;
         // Always closed, as Rails' `ensure`; an error is left for the action to return.
-        shared.close();
+        state.close();
         result
     }
 }

@@ -46,7 +46,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use axum::Extension;
 use tokio::sync::watch;
 
-use crate::channel::Shared;
+use crate::stream_state::StreamState;
 
 /// The shutdown of one app's live streams: install it with [`layer`](Self::layer), end the
 /// streams with [`begin`](Self::begin). Clones share the same state. See the
@@ -74,7 +74,7 @@ struct RegistryState {
     /// the map `begin` walks or sees the flag.
     begun: bool,
     next_id: u64,
-    streams: HashMap<u64, Weak<Shared>>,
+    streams: HashMap<u64, Weak<StreamState>>,
 }
 
 impl Shutdown {
@@ -105,8 +105,8 @@ impl Shutdown {
             "live: shutting down, ending open streams"
         );
         // Outside the registry lock: each stream takes its own.
-        for shared in streams.iter().filter_map(Weak::upgrade) {
-            shared.shut_down();
+        for stream in streams.iter().filter_map(Weak::upgrade) {
+            stream.shut_down();
         }
     }
 
@@ -155,21 +155,21 @@ impl Shutdown {
         let _ = phase.wait_for(done).await;
     }
 
-    /// Tracks `shared` until it is dropped, once its action has ended and hyper has let go of
+    /// Tracks `stream` until it is dropped, once its action has ended and hyper has let go of
     /// its body; a stream that starts after the shutdown began is ended at once.
-    pub(crate) fn register(&self, shared: &Arc<Shared>) {
+    pub(crate) fn register(&self, stream: &Arc<StreamState>) {
         let mut state = self.0.lock();
         if state.begun {
             drop(state);
-            shared.shut_down();
+            stream.shut_down();
             return;
         }
         let id = state.next_id;
         state.next_id += 1;
-        state.streams.insert(id, Arc::downgrade(shared));
+        state.streams.insert(id, Arc::downgrade(stream));
         self.0.publish(&state);
         drop(state);
-        shared.keep_until_dropped(Box::new(Registration {
+        stream.keep_until_dropped(Box::new(Registration {
             registry: self.0.clone(),
             id,
         }));
@@ -221,11 +221,11 @@ mod tests {
     use crate::stats::{ActionName, ActionStats};
 
     /// The stream state of an unnamed action.
-    fn new_shared() -> (
-        Arc<Shared>,
+    fn new_stream() -> (
+        Arc<StreamState>,
         tokio::sync::oneshot::Receiver<crate::head::Committed>,
     ) {
-        Shared::new(
+        StreamState::new(
             LiveConfig::global().resolve(),
             ActionStats::start(ActionName::default()),
         )
@@ -234,16 +234,16 @@ mod tests {
     #[tokio::test]
     async fn begins_once_and_tracks_streams_until_they_end() {
         let shutdown = Shutdown::new();
-        let (shared, _committed) = new_shared();
-        shutdown.register(&shared);
+        let (stream, _committed) = new_stream();
+        shutdown.register(&stream);
         assert_eq!(shutdown.live_actions(), 1);
-        assert!(shared.is_connected());
+        assert!(stream.is_connected());
 
         shutdown.begin();
         shutdown.begin();
         assert!(shutdown.is_begun());
         shutdown.begun().await;
-        assert!(!shared.is_connected(), "the stream saw the shutdown");
+        assert!(!stream.is_connected(), "the stream saw the shutdown");
         assert_eq!(
             format!("{shutdown:?}"),
             "Shutdown { begun: true, live_actions: 1 }"
@@ -253,12 +253,12 @@ mod tests {
             let shutdown = shutdown.clone();
             async move { shutdown.finished().await }
         });
-        drop(shared);
+        drop(stream);
         finished.await.unwrap();
         assert_eq!(shutdown.live_actions(), 0);
 
         // Too late to be tracked: ended at once.
-        let (late, _committed) = new_shared();
+        let (late, _committed) = new_stream();
         shutdown.register(&late);
         assert_eq!(shutdown.live_actions(), 0);
         assert!(!late.is_connected());

@@ -5,28 +5,28 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::channel::{Chunk, Shared, in_action_poll};
 use crate::error::{Error, Result};
+use crate::stream_state::{Chunk, StreamState, in_action_poll};
 
 /// The body of a live response, written as the action goes.
 ///
 /// The first [`write`](Self::write) (even of nothing) or [`close`](Self::close) commits the
 /// response: status and headers go out, and from then on what is written reaches the client as it
 /// is written. The stream ends when the action ends, however it ends (return, `?`, panic), so
-/// forgetting to close never leaves a client hanging (in Rails it does; see
-/// `docs/rails-parity.md`, L-16). Dropping the stream after it was committed ends it too.
+/// forgetting to close never leaves a client hanging (in Rails it does). Dropping the stream
+/// after it was committed ends it too.
 ///
 /// Writes wait while the per-stream buffer is full (10 chunks unless configured, as in Rails); when
 /// the client has gone they fail with
 /// [`ErrorKind::ClientDisconnected`](crate::ErrorKind::ClientDisconnected), which `?` turns
 /// into a quiet end of the action.
 pub struct LiveStream {
-    shared: Arc<Shared>,
+    state: Arc<StreamState>,
 }
 
 impl LiveStream {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        LiveStream { shared }
+    pub(crate) fn new(state: Arc<StreamState>) -> Self {
+        LiveStream { state }
     }
 
     /// Writes one chunk and returns its length in bytes (as Rails `main` does). Waits while the
@@ -55,8 +55,8 @@ impl LiveStream {
 
     async fn write_chunk(&mut self, chunk: Chunk<'_>) -> Result<usize> {
         let len = chunk.len();
-        self.shared.write(chunk).await?;
-        self.shared.stats.written(len);
+        self.state.write(chunk).await?;
+        self.state.stats.written(len);
         Ok(len)
     }
 
@@ -75,35 +75,35 @@ impl LiveStream {
         first: Bytes,
         source: impl futures_util::Stream<Item = Bytes> + Send + 'static,
     ) -> Result {
-        self.shared.hand_over(first, source)
+        self.state.hand_over(first, source)
     }
 
     /// Commits if nothing was written, and ends the body. Later writes are
     /// [`Closed`](crate::ErrorKind::Closed). Closing twice is harmless.
     pub fn close(&mut self) {
-        self.shared.close();
+        self.state.close();
     }
 
     /// Whether [`close`](Self::close) was called (or the action already answered).
     pub fn is_closed(&self) -> bool {
-        self.shared.is_closed()
+        self.state.is_closed()
     }
 
     /// Whether status and headers are on their way to the client.
     pub fn is_committed(&self) -> bool {
-        self.shared.is_committed()
+        self.state.is_committed()
     }
 
     /// `false` once the client is known to be gone (Rails' `connected?`). Unlike Rails,
     /// it turns `false` while the action is idle too, as soon as hyper notices the closed
     /// connection. `false` too once the app's [`Shutdown`](crate::Shutdown) has begun.
     pub fn is_connected(&self) -> bool {
-        self.shared.is_connected()
+        self.state.is_connected()
     }
 
-    /// Resolves when the client is gone, also while the action is not writing (Rails never notices
-    /// an idle disconnect; see `docs/rails-parity.md`, D-03), or when the app's
-    /// [`Shutdown`](crate::Shutdown) begins. Cancel-safe, for `tokio::select!`:
+    /// Resolves when the client is gone, also while the action is not writing (Rails never
+    /// notices an idle disconnect), or when the app's [`Shutdown`](crate::Shutdown) begins.
+    /// Cancel-safe, for `tokio::select!`:
     ///
     /// ```
     /// # async fn f(mut stream: live_runtime::LiveStream) -> live_runtime::Result {
@@ -117,20 +117,21 @@ impl LiveStream {
     /// # }
     /// ```
     pub async fn disconnected(&self) {
-        self.shared.disconnected().await;
+        self.state.disconnected().await;
     }
 
     /// With `true`, writes after the client left return `Ok` and drop their chunk instead of
     /// failing (Rails' `ignore_disconnect = true`).
     pub fn set_ignore_disconnect(&mut self, ignore: bool) {
-        self.shared.set_ignore_disconnect(ignore);
+        self.state.set_ignore_disconnect(ignore);
     }
 
-    /// Sets the callback run when the action fails after commit (Rails' `on_error`; see
-    /// `docs/rails-parity.md`, E-02). It receives the error (Rails passes nothing) and a [`Tail`]
-    /// for the last bytes of the stream, an SSE `event: error` say. If it fails, both errors are
-    /// logged. It also runs when the action ends with a disconnect error, with nowhere left to
-    /// write. Replaces any earlier callback.
+    /// Sets the callback run when the action fails after commit (Rails' `on_error`). It
+    /// receives the error (Rails passes nothing) and a [`Tail`] for the last bytes of the
+    /// stream, an SSE `event: error` say, sent before the response is cut (see
+    /// [`LiveConfig::clean_end_on_error`](crate::LiveConfig::clean_end_on_error)). If it fails,
+    /// both errors are logged. It also runs when the action ends with a disconnect error, with
+    /// nowhere left to write. Replaces any earlier callback.
     ///
     /// ```
     /// # fn f(stream: &mut live_runtime::LiveStream) {
@@ -144,7 +145,7 @@ impl LiveStream {
     where
         F: FnOnce(&Error, &mut Tail) -> Result + Send + 'static,
     {
-        self.shared.set_on_error(Box::new(move |error, chunks| {
+        self.state.set_on_error(Box::new(move |error, chunks| {
             let mut tail = Tail {
                 chunks: std::mem::take(chunks),
             };
@@ -156,22 +157,23 @@ impl LiveStream {
 }
 
 impl LiveStream {
-    pub(crate) fn shared(&self) -> Arc<Shared> {
-        self.shared.clone()
+    /// The state this stream shares with its body, for what outlives the stream.
+    pub(crate) fn shared(&self) -> Arc<StreamState> {
+        self.state.clone()
     }
 
     pub(crate) fn expect_length(&mut self, length: Option<u64>) {
-        self.shared.expect_length(length);
+        self.state.expect_length(length);
     }
 
     /// Sends the response head now, with nothing written yet.
     pub(crate) fn commit(&self) {
-        self.shared.commit();
+        self.state.commit();
     }
 
     /// Keep-alive bytes sent by the body after this much silence (SSE).
     pub(crate) fn set_keep_alive(&self, keep_alive: Option<(std::time::Duration, Bytes)>) {
-        self.shared.set_keep_alive(keep_alive);
+        self.state.set_keep_alive(keep_alive);
     }
 }
 
@@ -181,13 +183,13 @@ impl Drop for LiveStream {
         // response). Committed, dropping the stream ends it: at once when it happens outside
         // the action (in a task the stream was moved to), else when the action's current poll
         // is over, so an action returning an error still gets its `on_error` tail out.
-        if !self.shared.is_committed() {
+        if !self.state.is_committed() {
             return;
         }
-        if in_action_poll(&self.shared) {
-            self.shared.mark_dropped();
+        if in_action_poll(&self.state) {
+            self.state.mark_dropped();
         } else {
-            self.shared.close();
+            self.state.close();
         }
     }
 }

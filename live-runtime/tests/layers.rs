@@ -78,20 +78,20 @@ fn circle(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> Option<Vec<
 #[test]
 fn no_module_reaches_back() {
     let graph = graph();
-    assert!(graph.contains_key("channel") && graph.contains_key("broadcast"));
+    assert!(graph.contains_key("stream_state") && graph.contains_key("broadcast"));
     let circles: Vec<_> = graph.keys().filter_map(|m| circle(&graph, m)).collect();
     assert!(circles.is_empty(), "import circles: {circles:?}");
 }
 
 #[test]
-fn the_body_state_stands_on_leaves_only() {
+fn the_stream_state_stands_on_leaves_only() {
     let graph = graph();
     let allowed: BTreeSet<_> = ["config", "error", "head", "stats"]
         .map(String::from)
         .into();
     assert!(
-        graph["channel"].is_subset(&allowed),
-        "channel uses {:?}",
-        graph["channel"]
+        graph["stream_state"].is_subset(&allowed),
+        "stream_state uses {:?}",
+        graph["stream_state"]
     );
 }

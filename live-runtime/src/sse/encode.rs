@@ -34,7 +34,7 @@ impl<T> Field<T> {
 /// Given to [`Sse::new`](super::Sse::new) they apply to every event; given to
 /// [`Sse::write_with`](super::Sse::write_with) they apply to one, and override the writer's: a
 /// field set here replaces the writer's, a field [unset](Event::no_event) here leaves the
-/// writer's out (Rails' `event: nil`; see `docs/rails-parity.md`, L-26).
+/// writer's out (Rails' `event: nil`).
 ///
 /// ```
 /// use std::time::Duration;

@@ -25,9 +25,8 @@
 //! # Wire format
 //!
 //! Each event is `retry:`, `event:`, `id:` (each only if set, in that order), the payload as
-//! `data:` lines, and a blank line, exactly as Rails writes it
-//! (see `docs/rails-parity.md`, L-24 to L-30). A string payload is sent as is, anything else
-//! `Serialize` as one line of JSON. Unlike Rails:
+//! `data:` lines, and a blank line, exactly as Rails writes it. A string payload is sent as
+//! is, anything else `Serialize` as one line of JSON. Unlike Rails:
 //!
 //! - `\r\n` and a lone `\r` in a payload start a new `data:` line, like `\n` (a lone `\r`
 //!   breaks the framing in Rails). A client joins the lines with `\n`, so a payload comes
@@ -71,7 +70,7 @@
 //! acknowledges them, the last small one may wait for its delayed ACK (up to 40 ms on Linux).
 //! An event a second never waits. Where every millisecond of a burst counts, set `TCP_NODELAY`
 //! on accepted sockets with axum's `ListenerExt::tap_io(|s| s.set_nodelay(true))`; it costs
-//! throughput, as each frame then becomes a TCP segment of its own (see BENCHMARKS.md).
+//! throughput, as each frame then becomes a TCP segment of its own.
 
 pub(crate) mod encode;
 mod last_event_id;
@@ -88,11 +87,11 @@ use encode::{JsonEscape, comment};
 pub use last_event_id::LastEventId;
 
 use crate::error::Result;
+use crate::response::Live;
+use crate::stream::LiveStream;
 
 /// The media type of a Server-Sent Events response.
 pub(crate) const MEDIA_TYPE: &str = crate::head::EVENT_STREAM;
-use crate::response::Live;
-use crate::stream::LiveStream;
 
 /// The default keep-alive interval: 15 seconds of silence.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -199,7 +198,9 @@ impl SseOptions {
 ///
 /// Get one with [`Live::sse`](crate::Live::sse), which also sets the SSE headers, or wrap a
 /// stream with [`Sse::new`] (headers are then yours to set, as in Rails). Each event is
-/// encoded into a buffer the writer keeps, and written as one chunk: one allocation per event.
+/// encoded into a buffer the writer keeps and written as one chunk, copied into the stream's
+/// own buffer; both keep their storage, so a steady stream of events allocates nothing per
+/// event.
 #[derive(Debug)]
 pub struct Sse {
     stream: LiveStream,
