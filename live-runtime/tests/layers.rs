@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Each top-level module of `src/` and the top-level modules its code names as `crate::x`.
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
@@ -31,12 +31,8 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         if name == "lib" {
             continue; // the crate root re-exports everything
         }
-        if path.is_dir() {
-            for file in fs::read_dir(&path).unwrap() {
-                visit(&name, &fs::read_to_string(file.unwrap().path()).unwrap());
-            }
-        } else {
-            visit(&name, &fs::read_to_string(&path).unwrap());
+        for file in rust_files(&path) {
+            visit(&name, &fs::read_to_string(file).unwrap());
         }
     }
     // Names that are items of the crate root, not modules.
@@ -45,6 +41,19 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         uses.retain(|name| modules.contains(name));
     }
     graph
+}
+
+/// The `.rs` files at `path`: itself, or every one below it, at any depth.
+fn rust_files(path: &Path) -> Vec<PathBuf> {
+    if !path.is_dir() {
+        return vec![path.to_owned()];
+    }
+    let mut files: Vec<PathBuf> = fs::read_dir(path)
+        .unwrap()
+        .flat_map(|entry| rust_files(&entry.unwrap().path()))
+        .collect();
+    files.retain(|file| file.extension().is_some_and(|e| e == "rs"));
+    files
 }
 
 /// A circle through `from`, if its uses lead back to it.
