@@ -105,6 +105,23 @@
 //! to arrive plus a scheduler tick: well under 100 ms on loopback. Behind a proxy that keeps
 //! the upstream connection open, only a write notices; SSE keep-alives bound that.
 
+//!
+//! ## Module map
+//!
+//! From the top down: each module builds only on those in the rows below it.
+//!
+//! | module | what it owns |
+//! |---|---|
+//! | `action`, `macro_support`, `test_client` | [`LiveRequest`]: running an action (its first poll in the request's task, then a task of its own), its close guard and outcome; what `#[live_controller]` expands to; an in-process client on the production path (feature `test-util`) |
+//! | [`broadcast`] | [`Hub`](broadcast::Hub): topics, history and resume; the in-process and Redis engines |
+//! | [`sse`], [`send_stream`] | the formats written on a stream: Server-Sent Events and `Last-Event-ID`; downloads |
+//! | `response`, [`shutdown`] | [`Live`], the handle before commit; [`Shutdown`], which ends open streams |
+//! | `stream`, `body` | [`LiveStream`], the handle after commit; the response body hyper polls |
+//! | `stream_state` | the one owner of a response's state: the commit phase, the queue, wake-ups |
+//! | [`config`], `head`, `stats` | settings ([`LiveConfig`]); the response head before commit; metrics |
+//! | `error` | [`Error`] and [`ErrorKind`] |
+//! | [`error_page`], [`locals`], [`compression`], [`routing`] | error pages by `Accept`; task-locals; compression layers; the route table |
+
 #![warn(missing_docs)]
 
 mod action;
