@@ -187,6 +187,26 @@ async fn exceptions() {
     assert_eq!(text(response).await, "");
 }
 
+/// A request without `Accept` is HTML for Rails: after a late error it gets the `/500.html`
+/// script, then the `on_error` tail, where `curl`'s `*/*` above gets the tail alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exception_after_commit_without_accept_is_html() {
+    let (server, _) = server().await;
+    let mut socket = support::raw(
+        server.addr,
+        "GET /test/exception_with_callback HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    let response = support::read_to_close(&mut socket).await;
+    let snippet = response
+        .find(r#""><script>window.location = "/500.html"</script></html>"#)
+        .expect(&response);
+    let tail = response
+        .find("data: \"500 Internal Server Error\"\n\n")
+        .expect(&response);
+    assert!(snippet < tail, "{response}");
+}
+
 /// `test_abort_with_full_buffer`: the client leaves; the blocked writer fails and `on_error`
 /// logs "Error while streaming".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
