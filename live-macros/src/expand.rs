@@ -1,7 +1,5 @@
-//! The code `#[live_controller]` writes: the user's impl block as written (minus the route
-//! attributes), and an impl of `live_runtime::routing::Controller` whose router runs each
-//! action: extractors first, then, for a live action, a spawned task with the request's
-//! task-locals and the close guard, through `LiveRequest::spawn`.
+//! The code `#[live_controller]` writes: the user's impl block without its route attributes,
+//! and an impl of `live_runtime::routing::Controller` whose router runs each action.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -212,10 +210,8 @@ fn config(args: &ControllerArgs) -> TokenStream {
     quote!(#private::LiveConfig::new() #(#settings)*)
 }
 
-/// The axum handler of one action: a closure over the shared controller taking the state and
-/// the whole request, so each extractor is called through a runtime trait spanned at the
-/// user's type: a type that is not an extractor fails there, with the runtime's message, and
-/// nowhere else.
+/// The axum handler of one action. It takes the whole request and calls each extractor through
+/// a runtime trait spanned at the user's type, so a type that is not one fails there, once.
 fn handler(action: &Action, state: &TokenStream) -> TokenStream {
     let private = paths::private();
     let axum = paths::axum();

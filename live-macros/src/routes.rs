@@ -1,5 +1,5 @@
-//! Routes: the Rails resource names, the base path from the type name, path checks and
-//! conflicts. Pure functions on strings, so every rule is unit-tested here.
+//! Routes: the Rails resource names, the base path from the type name, path checks and the
+//! shape that makes two paths one. Pure functions on strings, so each rule is unit-tested here.
 
 /// The HTTP methods a route may use, as axum's `MethodFilter` constants name them.
 pub(crate) const METHODS: &[&str] = &[
