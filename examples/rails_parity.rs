@@ -1,5 +1,5 @@
 //! Rails' own live-stream test controllers (`actionpack/test/controller/live_stream_test.rb`),
-//! action for action under the same names, at `GET /test/<action>`. `tests/rails_parity.rs`
+//! action for action under the same names, at `GET /test/<action>`. `tests/it/rails_parity.rs`
 //! checks Rails' golden bytes and headers against it over real HTTP.
 //!
 //! ```sh

@@ -1,7 +1,5 @@
-//! The code `#[live_controller]` writes: the user's impl block as written (minus the route
-//! attributes), and an impl of `live_runtime::routing::Controller` whose router runs each
-//! action: extractors first, then, for a live action, a spawned task with the request's
-//! task-locals and the close guard, through `LiveRequest::spawn`.
+//! The code `#[live_controller]` writes: the user's impl block without its route attributes,
+//! and an impl of `live_runtime::routing::Controller` whose router runs each action.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -10,8 +8,8 @@ use syn::spanned::Spanned;
 
 use crate::args::{BufferArg, ControllerArgs};
 use crate::errors::Errors;
-use crate::model::{self, Action, Controller};
-use crate::paths;
+use crate::model::{Action, Block, Controller};
+use crate::{paths, validate};
 
 /// Where the attribute goes, with the user's own type when the item names one.
 fn not_an_impl(item: &syn::Item) -> String {
@@ -44,11 +42,8 @@ pub(crate) fn live_controller(attr: TokenStream, item: TokenStream) -> TokenStre
             return quote!(#error #item);
         }
     };
-    let base = args.path.as_ref().map(syn::LitStr::value);
-    let controller = model::read(&mut item, base, &mut errors);
-    if let (Some(controller), None) = (&controller, &args.state) {
-        model::check_state_arguments(controller, &mut errors);
-    }
+    let block = Block::read(&mut item);
+    let controller = validate::controller(&args, &item, &block, &mut errors);
     allow_rails_names(&mut item);
     let generated = match &controller {
         Some(controller) if errors.is_empty() => generate(controller, &args),
@@ -215,10 +210,8 @@ fn config(args: &ControllerArgs) -> TokenStream {
     quote!(#private::LiveConfig::new() #(#settings)*)
 }
 
-/// The axum handler of one action: a closure over the shared controller taking the state and
-/// the whole request, so each extractor is called through a runtime trait spanned at the
-/// user's type: a type that is not an extractor fails there, with the runtime's message, and
-/// nowhere else.
+/// The axum handler of one action. It takes the whole request and calls each extractor through
+/// a runtime trait spanned at the user's type, so a type that is not one fails there, once.
 fn handler(action: &Action, state: &TokenStream) -> TokenStream {
     let private = paths::private();
     let axum = paths::axum();
@@ -389,7 +382,7 @@ mod tests {
                 "an action takes `&self`, not `&mut self`: actions share the controller (`Arc<Self>`) between requests; use interior mutability (`Mutex`, atomics) for state",
                 "an action argument cannot be borrowed: axum extracts each argument from the request as a value of its own; take an owned type (`String`, not `&str`)",
                 "path `prices` must start with `/`",
-                "`refresh` is not `pub`, so it is a helper, not an action (Rails: private methods are not actions); make it `pub` or remove this attribute",
+                "`refresh` is not `pub`, so it is not an action and no route reaches it (Rails: a method that is not public is a helper); make it `pub` to route it",
                 "an action takes at most one `Live`: it is the one response",
             ]
         );

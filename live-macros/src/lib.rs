@@ -1,9 +1,11 @@
 //! The `#[live_controller]` attribute of live. Use it through `live-runtime`, which re-exports
 //! it with its documentation; every path it emits goes through `live_runtime::__private`.
 //!
-//! Layout: `args` parses the attribute's arguments, `model` reads and checks the impl block,
-//! `routes` derives and checks paths, `expand` writes the code, `errors` collects every
-//! mistake so they are all reported at once.
+//! Parse, validate, expand: `args` reads the attribute's arguments and the route attributes,
+//! `model` reads the impl block and holds the controller's model, `validate` checks every rule
+//! and builds the model of what passes, `expand` writes the code. `routes` holds the routing
+//! rules as pure functions on strings, `errors` collects every mistake so they are all
+//! reported at once, `paths` names the runtime's items.
 
 #![warn(missing_docs)]
 
@@ -15,6 +17,7 @@ mod paths;
 mod routes;
 #[cfg(test)]
 mod snapshots;
+mod validate;
 
 use proc_macro::TokenStream;
 

@@ -1,24 +1,36 @@
-//! Routes: the Rails resource names, the base path from the type name, path checks and
-//! conflicts. Pure functions on strings, so every rule is unit-tested here.
+//! Routes: the Rails resource names, the base path from the type name, path checks and the
+//! shape that makes two paths one. Pure functions on strings, so each rule is unit-tested here.
 
 /// The HTTP methods a route may use, as axum's `MethodFilter` constants name them.
 pub(crate) const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE",
 ];
 
+/// Rails' resource actions and their routes.
+const RESOURCE_ACTIONS: [(&str, &[(&str, &str)]); 7] = [
+    ("index", &[("GET", "/")]),
+    ("show", &[("GET", "/{id}")]),
+    ("new", &[("GET", "/new")]),
+    ("create", &[("POST", "/")]),
+    ("edit", &[("GET", "/{id}/edit")]),
+    ("update", &[("PATCH", "/{id}"), ("PUT", "/{id}")]),
+    ("destroy", &[("DELETE", "/{id}")]),
+];
+
+/// Whether `name` is one of Rails' resource actions (`index`, `show`, ...).
+pub(crate) fn is_resource_action(name: &str) -> bool {
+    RESOURCE_ACTIONS.iter().any(|(action, _)| *action == name)
+}
+
 /// The route an action gets from its name alone: Rails' resource names, else `GET /<name>`.
 pub(crate) fn derived(action: &str) -> Vec<(&'static str, String)> {
-    let one = |method, path: &str| vec![(method, path.to_owned())];
-    match action {
-        "index" => one("GET", "/"),
-        "show" => one("GET", "/{id}"),
-        "new" => one("GET", "/new"),
-        "create" => one("POST", "/"),
-        "edit" => one("GET", "/{id}/edit"),
-        "update" => vec![("PATCH", "/{id}".to_owned()), ("PUT", "/{id}".to_owned())],
-        "destroy" => one("DELETE", "/{id}"),
+    match RESOURCE_ACTIONS.iter().find(|(name, _)| *name == action) {
+        Some((_, routes)) => routes
+            .iter()
+            .map(|(method, path)| (*method, (*path).to_owned()))
+            .collect(),
         // A raw identifier (`r#type`) routes under its plain name.
-        other => one("GET", &format!("/{}", other.trim_start_matches("r#"))),
+        None => vec![("GET", format!("/{}", action.trim_start_matches("r#")))],
     }
 }
 
@@ -145,6 +157,8 @@ mod tests {
         assert_eq!(derived("destroy"), [("DELETE", "/{id}".to_owned())]);
         assert_eq!(derived("prices"), [("GET", "/prices".to_owned())]);
         assert_eq!(derived("r#type"), [("GET", "/type".to_owned())]);
+        assert!(is_resource_action("destroy"));
+        assert!(!is_resource_action("prices"));
     }
 
     #[test]

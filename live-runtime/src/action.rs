@@ -116,11 +116,7 @@ fn detached(value: &HeaderValue) -> HeaderValue {
 impl LiveRequest {
     /// What the action needs of the request head; nothing here can fail or wait.
     pub(crate) fn from_parts(parts: &request::Parts) -> Self {
-        let accepts_html = parts
-            .headers
-            .get_all(header::ACCEPT)
-            .iter()
-            .any(|v| v.to_str().is_ok_and(|v| v.contains("text/html")));
+        let accepts_html = error_page::is_html_request(parts.headers.get(header::ACCEPT));
         LiveRequest {
             info: RequestInfo {
                 if_none_match: parts.headers.get(header::IF_NONE_MATCH).map(detached),

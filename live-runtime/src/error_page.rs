@@ -1,7 +1,9 @@
 //! The page an error answers with before commit, in the format the request asks for, as Rails'
 //! error pages are: HTML for browsers and for clients that take anything, JSON for JSON
 //! clients, plain text otherwise; or the application's own renderer
-//! ([`LiveConfig::error_renderer`](crate::LiveConfig::error_renderer)).
+//! ([`LiveConfig::error_renderer`](crate::LiveConfig::error_renderer)). The same reading of
+//! `Accept` decides whether a request is HTML for Rails' `/500.html` snippet after a late error
+//! (a request without `Accept` is, as in Rails; `*/*` is not).
 //!
 //! Only an error without a response of its own gets a page: one built with
 //! [`Error::with_response`](crate::Error::with_response) answers with that response.
@@ -36,27 +38,57 @@ impl ErrorFormat {
     }
 
     pub(crate) fn of_accept(accept: Option<&HeaderValue>) -> Self {
+        match Asked::of(accept) {
+            Asked::Html | Asked::Anything => ErrorFormat::Html,
+            Asked::Json => ErrorFormat::Json,
+            Asked::Other => ErrorFormat::Text,
+        }
+    }
+}
+
+/// Whether a request is an HTML one, as Rails decides where it writes its `/500.html` snippet
+/// after a late error: no `Accept`, or one whose first known type is HTML; not `*/*`.
+pub(crate) fn is_html_request(accept: Option<&HeaderValue>) -> bool {
+    Asked::of(accept) == Asked::Html
+}
+
+/// What a request's `Accept` asks for first, the one reading of it behind both the error
+/// page's format and [`is_html_request`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    Html,
+    Json,
+    /// `*/*` before any type of the others.
+    Anything,
+    Other,
+}
+
+impl Asked {
+    /// A request without `Accept`, or with an empty or unreadable one, is HTML, as in Rails.
+    fn of(accept: Option<&HeaderValue>) -> Self {
         let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
-            return ErrorFormat::Html;
+            return Asked::Html;
         };
         if accept.trim().is_empty() {
-            return ErrorFormat::Html;
+            return Asked::Html;
         }
         for range in accept.split(',') {
             let media = range.split(';').next().unwrap_or("").trim();
             if media.eq_ignore_ascii_case("text/html")
                 || media.eq_ignore_ascii_case("application/xhtml+xml")
-                || media == "*/*"
             {
-                return ErrorFormat::Html;
+                return Asked::Html;
+            }
+            if media == "*/*" {
+                return Asked::Anything;
             }
             if media.eq_ignore_ascii_case("application/json")
                 || media.to_ascii_lowercase().ends_with("+json")
             {
-                return ErrorFormat::Json;
+                return Asked::Json;
             }
         }
-        ErrorFormat::Text
+        Asked::Other
     }
 }
 
@@ -168,6 +200,20 @@ mod tests {
         assert_eq!(format("application/json, text/html"), ErrorFormat::Json);
         assert_eq!(format("text/event-stream"), ErrorFormat::Text);
         assert_eq!(format("text/plain"), ErrorFormat::Text);
+    }
+
+    /// Rails writes its snippet for the HTML format only: its default without an `Accept`,
+    /// not `*/*` (which `curl` sends), though both get an HTML error page.
+    #[test]
+    fn html_requests() {
+        let html = |accept: &str| is_html_request(Some(&HeaderValue::from_str(accept).unwrap()));
+        assert!(is_html_request(None));
+        assert!(html(""));
+        assert!(html("text/html"));
+        assert!(html("text/html,application/xhtml+xml,*/*;q=0.8"));
+        assert!(!html("*/*"));
+        assert!(!html("application/json, text/html"));
+        assert!(!html("text/event-stream"));
     }
 
     #[test]

@@ -193,8 +193,15 @@ struct RepositoryReadme;
 ///
 /// # The impl block
 ///
-/// Each `pub async fn` taking `&self` is an action; every other method is left alone (Rails:
-/// private methods are not actions). The impl block is emitted as written, plus an impl of
+/// Each `pub async fn` taking `&self` is an action; every other method is a helper, left alone
+/// (Rails: private methods are not actions). A method that is not `pub` (`pub(crate)`
+/// included) but is routed is a compile error, at the attribute or the name, since no route
+/// would reach it. Routed by attribute: it carries a route attribute. Routed by name: no other
+/// method of the block calls it, and it takes a [`Live`] or is an `async fn` taking `&self`
+/// named as a Rails resource action (`index`, `show`, `new`, `create`, `edit`, `update`,
+/// `destroy`).
+///
+/// The impl block is emitted as written, plus an impl of
 /// [`Controller`](routing::Controller): `ROUTES`, the route table as data, and
 /// `into_router(self)`, an `axum::Router` (of the controller's `state`, see below) which shares
 /// the controller between requests as `Arc<Self>`.
@@ -376,8 +383,9 @@ struct RepositoryReadme;
 ///   `{`**: the error is at the argument.
 /// - **two actions on the same method and path**, or paths that differ only in parameter
 ///   names: axum would refuse them when the app starts; here it is a compile error.
-/// - **a route attribute on a method that is not `pub`, or on a constant or type**: only
-///   `pub async fn` methods are actions.
+/// - **a method that is not `pub` but routed by attribute or by name** (see the impl block
+///   above), **a route attribute on a constant or type**: only `pub async fn` methods are
+///   actions.
 pub use live_macros::live_controller;
 
 pub use action::{ActionOutput, LiveRequest};

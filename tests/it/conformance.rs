@@ -5,6 +5,7 @@
 use crate::apps::rails_parity;
 use crate::support;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -65,6 +66,11 @@ impl Transport {
         match self {
             Transport::Socket(server) => {
                 let mut request = support::client().get(server.url(path));
+                // reqwest sends `Accept: */*` unless given one; an empty one is none, as for
+                // Rails, so both paths send the same request.
+                if !headers.iter().any(|(name, _)| *name == "accept") {
+                    request = request.header("accept", "");
+                }
                 for (name, value) in headers {
                     request = request.header(*name, *value);
                 }
@@ -294,17 +300,48 @@ const ROWS: &[Row] = &[
             r#"{"error":"Bad Request","status":400}"#,
         )
     },
+    Row {
+        headers: &[("content-type", "text/html; charset=utf-8")],
+        ..row(
+            "test_bad_request_in_controller_before_streaming",
+            "bad_request_error",
+            400,
+            "<!DOCTYPE html>\n<html><head><title>400 Bad Request</title></head>\
+             <body><h1>Bad Request</h1></body></html>\n",
+        )
+    },
+    // Rails' tests ask for `text/event-stream`. Without an `Accept` a request is HTML, so
+    // after a late error Rails writes its `/500.html` script before the `on_error` tail.
+    Row {
+        request_headers: &[("accept", "text/event-stream")],
+        ..row(
+            "test_exception_callback_when_committed",
+            "exception_with_callback",
+            200,
+            "data: \"500 Internal Server Error\"\n\n",
+        )
+    },
     row(
         "test_exception_callback_when_committed",
         "exception_with_callback",
         200,
-        "data: \"500 Internal Server Error\"\n\n",
+        "\"><script>window.location = \"/500.html\"</script></html>\
+         data: \"500 Internal Server Error\"\n\n",
     ),
+    Row {
+        request_headers: &[("accept", "text/event-stream")],
+        ..row(
+            "test_exceptions_raised_handling_exceptions_and_committed",
+            "exception_in_exception_callback",
+            200,
+            "",
+        )
+    },
     row(
         "test_exceptions_raised_handling_exceptions_and_committed",
         "exception_in_exception_callback",
         200,
-        "",
+        "\"><script>window.location = \"/500.html\"</script></html>",
     ),
     row(
         "test_thread_locals_get_copied",
@@ -325,6 +362,35 @@ const ROWS: &[Row] = &[
         "None",
     ),
 ];
+
+/// Rails' default request has no `Accept`: every action of the example that answers with a
+/// whole response has a row for it, the 21 of Rails' tests and the 3 that read the request's
+/// context. The other 3 wait on the client, below.
+#[test]
+fn every_whole_response_action_has_a_row_without_accept() {
+    use live_runtime::routing::Controller;
+    let waits_on_the_client = [
+        "blocking_stream",
+        "overfill_buffer_and_die",
+        "ignore_client_disconnect",
+    ];
+    let whole: BTreeSet<_> = <rails_parity::TestController as Controller>::ROUTES
+        .iter()
+        .map(|route| route.action)
+        .filter(|action| !waits_on_the_client.contains(action))
+        .collect();
+    let without_accept: BTreeSet<_> = ROWS
+        .iter()
+        .filter(|row| {
+            !row.request_headers
+                .iter()
+                .any(|(name, _)| *name == "accept")
+        })
+        .map(|row| row.action)
+        .collect();
+    assert_eq!(whole.len(), 24);
+    assert_eq!(without_accept, whole);
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whole_responses_agree_with_rails_on_both_paths() {

@@ -184,6 +184,26 @@ async fn exceptions() {
     assert_eq!(text(response).await, "");
 }
 
+/// A request without `Accept` is HTML for Rails: after a late error it gets the `/500.html`
+/// script, then the `on_error` tail, where `curl`'s `*/*` above gets the tail alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exception_after_commit_without_accept_is_html() {
+    let (server, _) = server().await;
+    let mut socket = support::raw(
+        server.addr,
+        "GET /test/exception_with_callback HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    let response = support::read_to_close(&mut socket).await;
+    let snippet = response
+        .find(r#""><script>window.location = "/500.html"</script></html>"#)
+        .expect(&response);
+    let tail = response
+        .find("data: \"500 Internal Server Error\"\n\n")
+        .expect(&response);
+    assert!(snippet < tail, "{response}");
+}
+
 /// `test_abort_with_full_buffer`: the client leaves; the blocked writer fails and `on_error`
 /// logs "Error while streaming".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,4 +250,45 @@ async fn request_context() {
         body(&server, "connected_to_stack_not_inherited").await,
         "None"
     );
+}
+
+/// docs/rails-parity.md cites tests as `file::function`, or by function alone after one in the
+/// same cell: each must exist, so the document does not send readers to tests that moved.
+#[test]
+fn cited_tests_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/rails-parity.md")).unwrap();
+    let mut missing = Vec::new();
+    let mut cited = 0;
+    for cell in doc
+        .lines()
+        .filter(|line| line.starts_with('|'))
+        .flat_map(|line| line.split('|'))
+    {
+        let mut file = None;
+        // The code spans of the cell are every other piece between backticks.
+        for span in cell.split('`').skip(1).step_by(2) {
+            let name = match span.split_once("::") {
+                Some((path, name)) if path.ends_with(".rs") => {
+                    file = Some(path);
+                    name
+                }
+                _ if span
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
+                {
+                    span
+                }
+                _ => continue,
+            };
+            let Some(file) = file else { continue };
+            cited += 1;
+            let source = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+            if !source.contains(&format!("fn {name}(")) {
+                missing.push(format!("{file}::{name}"));
+            }
+        }
+    }
+    assert!(cited > 50, "only {cited} citations read");
+    assert!(missing.is_empty(), "cited but missing: {missing:#?}");
 }
