@@ -19,16 +19,17 @@
 //!   while a node is reconnecting.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::{AsyncConnectionConfig, Client, RedisError, Script, Value, aio::MultiplexedConnection};
 use tokio::sync::{Notify, broadcast};
 
+use super::engine::{Replay, Signal, lock};
 use super::event::BroadcastEvent;
 use super::id::{EventId, Position, new_epoch};
-use super::{HubConfig, Replay, Signal, Since};
+use super::{HubConfig, Since};
 use crate::error::{Error, Result};
 use crate::stats;
 
@@ -188,10 +189,6 @@ struct LocalTopic {
     /// The history `position` belongs to: after Redis lost its data, ids start again and may
     /// be below it.
     epoch: u32,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn unavailable(error: RedisError) -> Error {
