@@ -31,6 +31,13 @@ pub(crate) enum Signal {
     Reset,
 }
 
+#[cfg_attr(
+    feature = "redis",
+    expect(
+        clippy::large_enum_variant,
+        reason = "one per hub, inside the hub's Arc: a box would only add a hop per call"
+    )
+)]
 pub(super) enum Engine {
     Memory(MemoryEngine),
     #[cfg(feature = "redis")]
