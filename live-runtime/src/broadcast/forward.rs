@@ -43,7 +43,7 @@ impl Sse {
     ///   after the commit that `live.sse()` made: the client sees a cut stream, and an
     ///   `EventSource` retries it. To answer a topic the hub refuses
     ///   ([`InvalidTopic`](crate::ErrorKind::InvalidTopic)) with a `400`, check what names it
-    ///   before `live.sse()`, in an extractor (as `examples/chat.rs` does with its room name).
+    ///   before `live.sse()`, in an extractor (a room name's own type, say).
     /// - When the client leaves, the subscription is dropped with the body. When the server's
     ///   [`Shutdown`](crate::Shutdown) begins, the body ends cleanly after what it holds;
     ///   events not yet sent stay in the history, where the client's next connection resumes

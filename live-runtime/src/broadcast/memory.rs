@@ -2,16 +2,17 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
 // tokio's clock: the history's age follows `tokio::time::pause` in tests.
 use tokio::time::Instant;
 
+use super::engine::{Replay, Signal, lock};
 use super::event::BroadcastEvent;
 use super::id::{EventId, new_epoch};
-use super::{HubConfig, Replay, Signal, Since};
+use super::{HubConfig, Since};
 
 /// How often `publish` looks for topics whose history aged out and that nobody listens to.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
@@ -41,12 +42,6 @@ struct Topic {
     /// Set under the topic's lock when the sweep removes it, so a publisher that found it
     /// just before looks it up again instead of publishing into a forgotten topic.
     removed: bool,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere cannot leave these structures half-updated in a way that matters more
-    // than stopping delivery for good.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl MemoryEngine {

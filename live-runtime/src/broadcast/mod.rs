@@ -62,16 +62,18 @@
 //! - **Bounded history**: per topic, the newest [`HubConfig::history_events`] events (default
 //!   1,000) no older than [`HubConfig::history_age`] (default 24 h).
 //! - **Bounded queues**: each subscriber's queue holds [`HubConfig::subscriber_queue`] events
-//!   (default 256; the queue is per topic and node, allocated up front, so it is kept small:
-//!   catching up from the history is cheap). One that falls further behind never slows the publisher or the other
-//!   subscribers: it catches up from the history, seamlessly while the history still reaches
-//!   back to its last event, after a gap otherwise. Memory never grows with a slow reader.
-//! - **Publishing never waits on subscribers.** It fails with an [`Error`] of
-//!   kind [`PayloadTooLarge`](crate::ErrorKind::PayloadTooLarge) (over
-//!   [`HubConfig::max_payload_bytes`], default 64 KiB), [`InvalidTopic`](crate::ErrorKind::InvalidTopic)
-//!   (empty, or over 1,024 bytes), [`InvalidEvent`](crate::ErrorKind::InvalidEvent) (an event
-//!   name with a line break) or [`Unavailable`](crate::ErrorKind::Unavailable) (Redis
-//!   unreachable); each answers a fitting 4xx/5xx if returned from an action before commit.
+//!   (default 256; the queue is per topic and node and allocated up front, so it is kept
+//!   small: catching up from the history is cheap). One that falls further behind never slows
+//!   the publisher or the other subscribers: it catches up from the history, seamlessly while
+//!   the history still reaches back to its last event, after a gap otherwise. Memory never
+//!   grows with a slow reader.
+//! - **Publishing never waits on subscribers.** It fails with an [`Error`] of kind
+//!   [`PayloadTooLarge`](crate::ErrorKind::PayloadTooLarge) (over
+//!   [`HubConfig::max_payload_bytes`], default 64 KiB),
+//!   [`InvalidTopic`](crate::ErrorKind::InvalidTopic) (empty, or over 1,024 bytes),
+//!   [`InvalidEvent`](crate::ErrorKind::InvalidEvent) (an event name with a line break) or
+//!   [`Unavailable`](crate::ErrorKind::Unavailable) (Redis unreachable); each answers a
+//!   fitting 4xx/5xx if returned from an action before commit.
 //!   `Unavailable` after Redis stopped answering in the middle of a publish (a 2 s timeout)
 //!   means the outcome is unknown: Redis may have stored the event before the reply was lost.
 //!   When it could not be reached at all, nothing was published.
@@ -79,178 +81,35 @@
 //! [`stats()`](crate::stats) counts subscribers, events published and delivered, gaps and
 //! Redis reconnects.
 
+mod config;
+mod engine;
 mod event;
 mod forward;
 mod id;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+mod since;
 mod subscription;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::broadcast::Receiver;
 
+pub use config::HubConfig;
 pub use event::{BroadcastEvent, Delivery, Gap};
 pub use id::{EventId, InvalidEventId};
+pub use since::Since;
 pub use subscription::Subscription;
 
 use crate::error::{Error, Result};
-use crate::sse::LastEventId;
 use crate::stats;
+use engine::{Engine, Replay};
 use event::{check_event_name, payload_text};
 use memory::MemoryEngine;
 
 /// The longest topic name, in bytes.
 const MAX_TOPIC_BYTES: usize = 1024;
-
-/// Settings of a [`Hub`], the same for both engines.
-///
-/// ```
-/// use std::time::Duration;
-/// use live_runtime::broadcast::HubConfig;
-/// let config = HubConfig::default().history_events(100).history_age(Duration::from_secs(600));
-/// assert_eq!(config.max_payload_bytes, 64 * 1024);
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct HubConfig {
-    /// Events kept per topic for replay (default 1,000). At least 1.
-    pub history_events: usize,
-    /// How long an event is kept for replay (default 24 h).
-    pub history_age: Duration,
-    /// Events a subscriber may be behind before it catches up from the history (default
-    /// 256). At least 1. It is allocated up front, once per topic on each node.
-    pub subscriber_queue: usize,
-    /// The largest payload, in bytes once encoded (default 64 KiB).
-    pub max_payload_bytes: usize,
-    /// The prefix of every Redis key the hub uses (default `live`): topics are
-    /// `<prefix>:topic:<name>` streams, each with a `<prefix>:meta:<name>` hash (the last id
-    /// added and the newest trimmed), the history's epoch is `<prefix>:epoch`. A quiet topic's
-    /// keys expire after [`history_age`](Self::history_age) (the stream) and twice that (the
-    /// meta hash).
-    pub redis_prefix: String,
-}
-
-impl Default for HubConfig {
-    fn default() -> Self {
-        HubConfig {
-            history_events: 1000,
-            history_age: Duration::from_secs(24 * 60 * 60),
-            subscriber_queue: 256,
-            max_payload_bytes: 64 * 1024,
-            redis_prefix: "live".into(),
-        }
-    }
-}
-
-impl HubConfig {
-    /// Sets [`history_events`](Self::history_events) (at least 1).
-    #[must_use]
-    pub fn history_events(mut self, events: usize) -> Self {
-        self.history_events = events.max(1);
-        self
-    }
-
-    /// Sets [`history_age`](Self::history_age).
-    #[must_use]
-    pub fn history_age(mut self, age: Duration) -> Self {
-        self.history_age = age;
-        self
-    }
-
-    /// Sets [`subscriber_queue`](Self::subscriber_queue) (at least 1).
-    #[must_use]
-    pub fn subscriber_queue(mut self, events: usize) -> Self {
-        self.subscriber_queue = events.max(1);
-        self
-    }
-
-    /// Sets [`max_payload_bytes`](Self::max_payload_bytes).
-    #[must_use]
-    pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
-        self.max_payload_bytes = bytes;
-        self
-    }
-
-    /// Sets [`redis_prefix`](Self::redis_prefix).
-    #[must_use]
-    pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.redis_prefix = prefix.into();
-        self
-    }
-}
-
-/// Where a subscription starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Since {
-    /// Only events published from now on.
-    #[default]
-    Now,
-    /// Every retained event, then live ones.
-    Beginning,
-    /// The retained events after this id, then live ones; a [`Gap`] first if the history no
-    /// longer reaches back to it.
-    After(EventId),
-}
-
-impl Since {
-    /// After `last` if there is one, else `first_visit`: `Since::after_or(last.0,
-    /// Since::Beginning)` shows a chat's recent history on a first visit and resumes after
-    /// `Last-Event-ID` on a reconnection.
-    pub fn after_or(last: Option<EventId>, first_visit: Since) -> Since {
-        last.map_or(first_visit, Since::After)
-    }
-}
-
-/// `None` (a first connection) is [`Since::Now`].
-impl From<Option<EventId>> for Since {
-    fn from(id: Option<EventId>) -> Self {
-        id.map_or(Since::Now, Since::After)
-    }
-}
-
-/// A browser's `Last-Event-ID`: resume after it, or start now on a first connection.
-impl From<LastEventId<EventId>> for Since {
-    fn from(last: LastEventId<EventId>) -> Self {
-        last.0.into()
-    }
-}
-
-impl From<EventId> for Since {
-    fn from(id: EventId) -> Self {
-        Since::After(id)
-    }
-}
-
-/// What the engine hands a subscription: events to replay, whether some were lost before
-/// them, and the position they follow (what to count as already seen).
-pub(crate) struct Replay {
-    pub(crate) gap: bool,
-    pub(crate) events: Vec<Arc<BroadcastEvent>>,
-    pub(crate) head: Option<EventId>,
-}
-
-/// What the engine sends each subscriber of a topic on this node.
-#[derive(Clone)]
-// Only the Redis engine misses events or loses its history.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) enum Signal {
-    Event(Arc<BroadcastEvent>),
-    /// This node did not see some events (trimmed before its reader got to them): every
-    /// subscriber re-reads the history after its last event, which tells whether it lost any.
-    Missed,
-    /// The history was replaced: every subscriber re-reads it after a gap.
-    Reset,
-}
-
-enum Engine {
-    Memory(MemoryEngine),
-    #[cfg(feature = "redis")]
-    Redis(redis::RedisEngine),
-}
 
 /// Publishes events to topics and subscribes to them. Cheap to clone: clones share one
 /// engine, so a controller holds it as a field. See the [module docs](self).
@@ -267,13 +126,8 @@ struct HubInner {
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let engine = match &self.inner.engine {
-            Engine::Memory(_) => "memory",
-            #[cfg(feature = "redis")]
-            Engine::Redis(_) => "redis",
-        };
         f.debug_struct("Hub")
-            .field("engine", &engine)
+            .field("engine", &self.inner.engine.name())
             .field("config", &self.inner.config)
             .finish()
     }
@@ -365,11 +219,7 @@ impl Hub {
     ) -> Result<EventId> {
         check_topic(topic)?;
         let data = payload_text(payload, self.inner.config.max_payload_bytes)?;
-        let id = match &self.inner.engine {
-            Engine::Memory(engine) => engine.publish(topic, event, data),
-            #[cfg(feature = "redis")]
-            Engine::Redis(engine) => Box::pin(engine.publish(topic, event, data)).await?,
-        };
+        let id = self.inner.engine.publish(topic, event, data).await?;
         stats::published();
         Ok(id)
     }
@@ -385,13 +235,7 @@ impl Hub {
     pub async fn subscribe(&self, topic: &str, since: impl Into<Since>) -> Result<Subscription> {
         check_topic(topic)?;
         let since = since.into();
-        let (receiver, replay, topic): (Receiver<Signal>, Replay, Arc<str>) =
-            match &self.inner.engine {
-                Engine::Memory(engine) => engine.subscribe(topic, since),
-                // Boxed so the futures of in-process users stay small with the feature on.
-                #[cfg(feature = "redis")]
-                Engine::Redis(engine) => Box::pin(engine.subscribe(topic, since)).await?,
-            };
+        let (receiver, replay, topic) = self.inner.engine.subscribe(topic, since).await?;
         let after = match since {
             Since::After(id) => Some(id),
             Since::Now | Since::Beginning => None,
@@ -418,22 +262,13 @@ impl Hub {
     /// # Ok(()) }
     /// ```
     pub fn subscribers(&self, topic: &str) -> usize {
-        match &self.inner.engine {
-            Engine::Memory(engine) => engine.subscribers(topic),
-            #[cfg(feature = "redis")]
-            Engine::Redis(engine) => engine.subscribers(topic),
-        }
+        self.inner.engine.subscribers(topic)
     }
 
     /// The retained events after `after`, for a subscriber that fell behind or whose history
-    /// was replaced. If the engine cannot read its history, a gap: the subscriber goes on
-    /// with the live events.
+    /// was replaced.
     pub(crate) async fn recover(&self, topic: &str, after: Option<EventId>) -> Replay {
-        match &self.inner.engine {
-            Engine::Memory(engine) => engine.recover(topic, after),
-            #[cfg(feature = "redis")]
-            Engine::Redis(engine) => Box::pin(engine.recover(topic, after)).await,
-        }
+        self.inner.engine.recover(topic, after).await
     }
 }
 
@@ -450,20 +285,6 @@ fn check_topic(topic: &str) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn since_from_what_a_request_carries() {
-        let id = EventId::new(1, 2, 0);
-        assert_eq!(Since::from(id), Since::After(id));
-        assert_eq!(Since::from(LastEventId(Some(id))), Since::After(id));
-        // A first connection: only what comes next, unless the app asks for more.
-        assert_eq!(Since::from(LastEventId(None)), Since::Now);
-        assert_eq!(Since::after_or(None, Since::Beginning), Since::Beginning);
-        assert_eq!(
-            Since::after_or(Some(id), Since::Beginning),
-            Since::After(id)
-        );
-    }
 
     #[test]
     fn a_hub_shows_its_engine_and_settings() {

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
+use super::Hub;
+use super::engine::{Replay, Signal};
 use super::event::{Delivery, Gap};
 use super::id::EventId;
-use super::{Hub, Replay, Signal};
 use crate::stats::SubscriberStats;
 
 /// The events of one topic, for one subscriber: the retained ones it asked to replay, then

@@ -1,0 +1,80 @@
+//! A hub's settings.
+
+use std::time::Duration;
+
+/// Settings of a [`Hub`](super::Hub), the same for both engines.
+///
+/// ```
+/// use std::time::Duration;
+/// use live_runtime::broadcast::HubConfig;
+/// let config = HubConfig::default().history_events(100).history_age(Duration::from_secs(600));
+/// assert_eq!(config.max_payload_bytes, 64 * 1024);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HubConfig {
+    /// Events kept per topic for replay (default 1,000). At least 1.
+    pub history_events: usize,
+    /// How long an event is kept for replay (default 24 h).
+    pub history_age: Duration,
+    /// Events a subscriber may be behind before it catches up from the history (default
+    /// 256). At least 1. It is allocated up front, once per topic on each node.
+    pub subscriber_queue: usize,
+    /// The largest payload, in bytes once encoded (default 64 KiB).
+    pub max_payload_bytes: usize,
+    /// The prefix of every Redis key the hub uses (default `live`): topics are
+    /// `<prefix>:topic:<name>` streams, each with a `<prefix>:meta:<name>` hash (the last id
+    /// added and the newest trimmed), the history's epoch is `<prefix>:epoch`. A quiet topic's
+    /// keys expire after [`history_age`](Self::history_age) (the stream) and twice that (the
+    /// meta hash).
+    pub redis_prefix: String,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            history_events: 1000,
+            history_age: Duration::from_secs(24 * 60 * 60),
+            subscriber_queue: 256,
+            max_payload_bytes: 64 * 1024,
+            redis_prefix: "live".into(),
+        }
+    }
+}
+
+impl HubConfig {
+    /// Sets [`history_events`](Self::history_events) (at least 1).
+    #[must_use]
+    pub fn history_events(mut self, events: usize) -> Self {
+        self.history_events = events.max(1);
+        self
+    }
+
+    /// Sets [`history_age`](Self::history_age).
+    #[must_use]
+    pub fn history_age(mut self, age: Duration) -> Self {
+        self.history_age = age;
+        self
+    }
+
+    /// Sets [`subscriber_queue`](Self::subscriber_queue) (at least 1).
+    #[must_use]
+    pub fn subscriber_queue(mut self, events: usize) -> Self {
+        self.subscriber_queue = events.max(1);
+        self
+    }
+
+    /// Sets [`max_payload_bytes`](Self::max_payload_bytes).
+    #[must_use]
+    pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
+        self.max_payload_bytes = bytes;
+        self
+    }
+
+    /// Sets [`redis_prefix`](Self::redis_prefix).
+    #[must_use]
+    pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.redis_prefix = prefix.into();
+        self
+    }
+}
