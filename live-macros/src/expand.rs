@@ -63,12 +63,13 @@ pub(crate) fn live_controller(attr: TokenStream, item: TokenStream) -> TokenStre
 /// `new_ret_no_self` flags in the user's code; here the name is the point.
 fn allow_rails_names(item: &mut ItemImpl) {
     for impl_item in &mut item.items {
-        if let syn::ImplItem::Fn(method) = impl_item {
-            if method.sig.ident == "new" && matches!(method.vis, syn::Visibility::Public(_)) {
-                method
-                    .attrs
-                    .push(syn::parse_quote!(#[allow(clippy::new_ret_no_self)]));
-            }
+        if let syn::ImplItem::Fn(method) = impl_item
+            && method.sig.ident == "new"
+            && matches!(method.vis, syn::Visibility::Public(_))
+        {
+            method
+                .attrs
+                .push(syn::parse_quote!(#[allow(clippy::new_ret_no_self)]));
         }
     }
 }

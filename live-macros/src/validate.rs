@@ -248,13 +248,13 @@ fn receiver(method: &ImplItemFn, errors: &mut Errors) {
 /// The response is sent after the action's call ends, so it cannot borrow `&self` or anything
 /// else of the call; rustc would only say so at the macro.
 fn output_owned(output: &ReturnType, errors: &mut Errors) {
-    if let ReturnType::Type(_, ty) = output {
-        if let Some(borrow) = borrow(ty) {
-            errors.at(
-                ty,
-                format!("an action cannot return a borrow (`{borrow}`): the response outlives the call; return an owned type (`String`, not `&str`) or a `&'static` one"),
-            );
-        }
+    if let ReturnType::Type(_, ty) = output
+        && let Some(borrow) = borrow(ty)
+    {
+        errors.at(
+            ty,
+            format!("an action cannot return a borrow (`{borrow}`): the response outlives the call; return an owned type (`String`, not `&str`) or a `&'static` one"),
+        );
     }
 }
 

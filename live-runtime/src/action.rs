@@ -286,16 +286,15 @@ where
         let mut this = self.project();
         let state = &this.guard.state;
         let result = 'polled: {
-            if matches!(this.stage.as_mut().project(), StageProj::Start { .. }) {
-                if let StageTaken::Start { action, live } =
+            if matches!(this.stage.as_mut().project(), StageProj::Start { .. })
+                && let StageTaken::Start { action, live } =
                     this.stage.as_mut().project_replace(Stage::Done)
-                {
-                    // A closure that panics before it returns the action's future fails the
-                    // action, as a panic inside the future does.
-                    match std::panic::catch_unwind(AssertUnwindSafe(|| action(live))) {
-                        Ok(future) => this.stage.set(Stage::Running { future }),
-                        Err(panic) => break 'polled Err(Error::panic(&*panic)),
-                    }
+            {
+                // A closure that panics before it returns the action's future fails the
+                // action, as a panic inside the future does.
+                match std::panic::catch_unwind(AssertUnwindSafe(|| action(live))) {
+                    Ok(future) => this.stage.set(Stage::Running { future }),
+                    Err(panic) => break 'polled Err(Error::panic(&*panic)),
                 }
             }
             let StageProj::Running { future } = this.stage.as_mut().project() else {
@@ -343,14 +342,14 @@ fn finish(state: &StreamState, result: Result, html_snippet: bool) {
         .as_ref()
         .err()
         .filter(|error| error.kind() == ErrorKind::Unavailable);
-    if let Some(error) = unavailable {
-        if state.commit_pending_event_stream() {
-            // A 503 would make an `EventSource` give up for good; a clean end makes it retry.
-            let error = error.chain();
-            tracing::warn!(%error, "live: unavailable before the first event; the SSE stream ends for the client to retry");
-            state.close();
-            return;
-        }
+    if let Some(error) = unavailable
+        && state.commit_pending_event_stream()
+    {
+        // A 503 would make an `EventSource` give up for good; a clean end makes it retry.
+        let error = error.chain();
+        tracing::warn!(%error, "live: unavailable before the first event; the SSE stream ends for the client to retry");
+        state.close();
+        return;
     }
     if let Err(error) = result {
         let Err(error) = state.commit_full_or(error, log_before_commit) else {
