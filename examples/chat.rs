@@ -48,8 +48,8 @@
 //!
 //! The stream is different: an `EventSource` that gets an error status gives up for good, and
 //! the page would never recover. So when the hub cannot read the room's history, the stream
-//! is committed anyway (`200`, `retry: 1000`, an `event: unavailable`; `Sse::forward` does
-//! this when handed the failed subscription) and ends at once: the
+//! is committed anyway (`200`, `retry: 1000`, an `event: unavailable`; `Sse::retry_later`
+//! does this when handed the subscription's error) and ends at once: the
 //! browser reconnects a second later, with its `Last-Event-ID`, until Redis is back, and then
 //! resumes with nothing lost. Open streams survive an outage: the hub reconnects in
 //! the background and delivers what Redis accepted meanwhile.
@@ -270,13 +270,14 @@ impl ChatController {
     ) -> live_runtime::Result {
         // A first visit shows the room's recent history; a reconnection resumes.
         let since = Since::after_or(last.into_inner(), Since::Beginning);
-        // Not `?`: when Redis is down, `forward` commits the stream with its `retry`, sends
-        // `event: unavailable` and ends it, so the browser reconnects (an error status would
-        // make it give up for good).
-        let messages = self.hub.subscribe(&room, since).await;
-        live.sse(SseOptions::new().retry(RETRY))
-            .forward(messages)
-            .await
+        let sse = live.sse(SseOptions::new().retry(RETRY));
+        match self.hub.subscribe(&room, since).await {
+            Ok(messages) => sse.forward(messages).await,
+            // Not `?`: when Redis is down, `retry_later` sends `event: unavailable` (with the
+            // `retry`) and ends the stream, so the browser reconnects (an error status would
+            // make it give up for good).
+            Err(error) => sse.retry_later(error),
+        }
     }
 }
 

@@ -301,7 +301,9 @@ impl StocksController {
             };
             match delivery {
                 Some(Delivery::Event(event)) => prices.live(&event).await?,
-                // This stream fell behind by more than the hub keeps: recompute what it missed.
+                // This stream fell behind by more than the hub keeps: recompute what it missed,
+                // and go on. Never end the stream on a gap: the browser would reconnect with
+                // the same `Last-Event-ID` into the same gap, for ever.
                 Some(Delivery::Gap(_)) => {
                     if let Some(current) = self.ticker.current() {
                         prices.catch_up(current).await?;

@@ -582,10 +582,10 @@ impl FeedController {
         last: live_runtime::sse::LastEventId<EventId>,
         live: live_runtime::Live,
     ) -> live_runtime::Result {
+        // Subscribed before the commit: a client that has the headers is a subscriber.
         let feed = self.hub.subscribe("feed", last).await;
-        live.sse(live_runtime::sse::SseOptions::new().retry(Duration::from_millis(250)))
-            .forward(feed)
-            .await
+        let sse = live.sse(live_runtime::sse::SseOptions::new().retry(Duration::from_millis(250)));
+        forward_or_retry(sse, feed).await
     }
 }
 
@@ -631,9 +631,7 @@ impl TopicsController {
         live: live_runtime::Live,
     ) -> live_runtime::Result {
         let topic = self.hub.subscribe(&name, Since::Beginning).await;
-        live.sse(live_runtime::sse::SseOptions::new())
-            .forward(topic)
-            .await
+        forward_or_retry(live.sse(live_runtime::sse::SseOptions::new()), topic).await
     }
 }
 
@@ -652,7 +650,19 @@ impl SnapshotController {
         for n in 0..3 {
             sse.write(format!("snapshot {n}")).await?;
         }
-        sse.forward(feed).await
+        forward_or_retry(sse, feed).await
+    }
+}
+
+/// What an action does with what `subscribe` returned: forward it, or end the stream for the
+/// client to retry.
+async fn forward_or_retry(
+    sse: live_runtime::sse::Sse,
+    subscribed: live_runtime::Result<Subscription>,
+) -> live_runtime::Result {
+    match subscribed {
+        Ok(subscription) => sse.forward(subscription).await,
+        Err(error) => sse.retry_later(error),
     }
 }
 
@@ -682,11 +692,11 @@ async fn sse_bridge_over_http() {
     let hub = Hub::memory(HubConfig::default().history_events(3));
     let server = support::Server::start(FeedController { hub: hub.clone() }.into_router()).await;
 
-    // Headers (and the retry) before any event: an EventSource opens at once.
+    // Headers before any event: an EventSource opens at once. The retry goes with the
+    // first event.
     let mut first = get_events(&server, None).await;
     assert_eq!(first.status(), 200);
     assert_eq!(first.headers()["content-type"], "text/event-stream");
-    assert_eq!(read_until(&mut first, "\n\n").await, "retry: 250\n\n");
 
     let a = hub
         .publish_event("feed", "message", &json!({"n": 1}))
@@ -695,7 +705,7 @@ async fn sse_bridge_over_http() {
     let body = read_until(&mut first, "\n\n").await;
     assert_eq!(
         body,
-        format!("event: message\nid: {a}\ndata: {{\"n\":1}}\n\n")
+        format!("retry: 250\nevent: message\nid: {a}\ndata: {{\"n\":1}}\n\n")
     );
 
     // Resume after `a`, on a new connection: only what followed it.
@@ -703,7 +713,7 @@ async fn sse_bridge_over_http() {
     let b = hub.publish("feed", "two").await.unwrap();
     let mut resumed = get_events(&server, Some(&a.to_string())).await;
     let body = read_until(&mut resumed, "data: two\n\n").await;
-    assert_eq!(body, format!("retry: 250\n\nid: {b}\ndata: two\n\n"));
+    assert_eq!(body, format!("retry: 250\nid: {b}\ndata: two\n\n"));
 
     // An id the history no longer reaches: `event: reset` first, then what is retained.
     let ids = publish_n(&hub, "feed", 0..4).await;
@@ -712,7 +722,7 @@ async fn sse_bridge_over_http() {
     assert_eq!(
         body,
         format!(
-            "retry: 250\n\nevent: reset\ndata: {{\"after\":\"{a}\"}}\n\nid: {}\ndata: 1\n\nid: {}\ndata: 2\n\nid: {}\ndata: 3\n\n",
+            "retry: 250\nevent: reset\ndata: {{\"after\":\"{a}\"}}\n\nid: {}\ndata: 1\n\nid: {}\ndata: 2\n\nid: {}\ndata: 3\n\n",
             ids[1], ids[2], ids[3]
         )
     );
@@ -743,8 +753,8 @@ async fn sse_bridge_without_retry_and_with_a_bad_topic() {
     assert_eq!(support::cut_text(response).await, "");
 }
 
-/// What the action wrote before `forward` goes first, and `forward` never waits: its opening
-/// (the `retry`) is queued past a full buffer, then the topic follows.
+/// What the action wrote before `forward` goes first, and `forward` never waits on the full
+/// buffer: the topic follows. The `retry` went with the first event, and only with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_bridge_after_a_snapshot_in_a_full_buffer() {
     use live_runtime::routing::Controller;
@@ -752,10 +762,10 @@ async fn sse_bridge_after_a_snapshot_in_a_full_buffer() {
     let server =
         support::Server::start(SnapshotController { hub: hub.clone() }.into_router()).await;
     let mut response = server.get("/snapshot/events").await;
-    let opening = read_until(&mut response, "retry: 250\n\n").await;
+    let opening = read_until(&mut response, "snapshot 2\n\n").await;
     assert_eq!(
         opening,
-        "retry: 250\ndata: snapshot 0\n\nretry: 250\ndata: snapshot 1\n\nretry: 250\ndata: snapshot 2\n\nretry: 250\n\n"
+        "retry: 250\ndata: snapshot 0\n\ndata: snapshot 1\n\ndata: snapshot 2\n\n"
     );
     let id = hub.publish("feed", "live").await.unwrap();
     assert_eq!(
@@ -795,7 +805,6 @@ async fn sse_bridge_ends_with_client_and_shutdown() {
     let server = support::Server::start(app).await;
 
     let mut gone = get_events(&server, None).await;
-    read_until(&mut gone, "retry").await;
     assert_eq!(hub.subscribers("feed"), 1);
     let id = hub.publish("feed", "still streaming").await.unwrap();
     read_until(&mut gone, &id.to_string()).await;
@@ -808,7 +817,6 @@ async fn sse_bridge_ends_with_client_and_shutdown() {
     .await;
 
     let mut open = get_events(&server, None).await;
-    read_until(&mut open, "retry").await;
     let id = hub.publish("feed", "before").await.unwrap();
     read_until(&mut open, &id.to_string()).await;
     shutdown.begin();
@@ -835,14 +843,13 @@ async fn sse_bridge_keeps_alive() {
     let server = support::Server::start(FeedController { hub: hub.clone() }.into_router()).await;
     let started = tokio::time::Instant::now();
     let mut response = get_events(&server, None).await;
-    assert_eq!(chunk(&mut response).await, "retry: 250\n\n");
     assert_eq!(chunk(&mut response).await, ":\n\n");
     assert_eq!(started.elapsed().as_secs(), 15);
     tokio::time::sleep(Duration::from_secs(5)).await;
     let id = hub.publish("feed", "at 20 s").await.unwrap();
     assert_eq!(
         chunk(&mut response).await,
-        format!("id: {id}\ndata: at 20 s\n\n")
+        format!("retry: 250\nid: {id}\ndata: at 20 s\n\n")
     );
     assert_eq!(chunk(&mut response).await, ":\n\n");
     assert_eq!(started.elapsed().as_secs(), 35);
@@ -967,8 +974,9 @@ async fn redis_racing_first_subscribers_miss_nothing() {
 }
 
 /// Redis unreachable before an SSE response's first event: an empty stream that ends, so an
-/// `EventSource` retries, never a 503 that would stop it for good: whether `forward` is given
-/// the failed subscription, or the action returns the error with `?` before it committed.
+/// `EventSource` retries, never a 503 that would stop it for good: whether `retry_later` is
+/// given the subscription's error, or the action returns the error with `?` before it
+/// committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_unavailable_ends_the_stream_for_a_retry() {
     use live_runtime::routing::Controller;

@@ -161,11 +161,13 @@ pub(crate) async fn read_until_third_event(feed: &mut reqwest::Response) -> Stri
     received
 }
 
-/// The whole body of `/shutdown/feed`: its three events, ended cleanly by the shutdown.
+/// The whole body of `/shutdown/feed`: its three events (the first with the `retry`), ended
+/// cleanly by the shutdown.
 pub(crate) fn feed_events() -> String {
-    (0..3)
-        .map(|n| format!("retry: 100\nid: {n}\ndata: event {n}\n\n"))
-        .collect()
+    let events: String = (0..3)
+        .map(|n| format!("id: {n}\ndata: event {n}\n\n"))
+        .collect();
+    format!("retry: 100\n{events}")
 }
 
 async fn next_seen(seen: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {

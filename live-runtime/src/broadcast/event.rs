@@ -97,6 +97,17 @@ pub enum Delivery {
     Gap(Gap),
 }
 
+impl Delivery {
+    /// The SSE bytes [`Sse::forward`](crate::sse::Sse::forward) sends for it: the event's
+    /// [`sse_bytes`](BroadcastEvent::sse_bytes), or the gap's `event: reset`.
+    pub fn sse_bytes(&self) -> Bytes {
+        match self {
+            Delivery::Event(event) => event.sse_bytes(),
+            Delivery::Gap(gap) => gap.sse_bytes(),
+        }
+    }
+}
+
 /// Events between the subscriber's last id and the next delivery are gone, so the subscriber
 /// should refetch its state (a page reloads the room, say) rather than trust it is complete.
 ///

@@ -30,9 +30,12 @@
 //!         last: LastEventId<EventId>,
 //!         live: Live,
 //!     ) -> live_runtime::Result {
-//!         // Not `?`: with Redis down, `forward` ends the stream for the browser to retry.
-//!         let messages = self.hub.subscribe(&room, last).await;
-//!         live.sse(SseOptions::new()).forward(messages).await
+//!         let sse = live.sse(SseOptions::new());
+//!         match self.hub.subscribe(&room, last).await {
+//!             Ok(messages) => sse.forward(messages).await,
+//!             // Not `?`: with Redis down, the stream ends for the browser to retry.
+//!             Err(error) => sse.retry_later(error),
+//!         }
 //!     }
 //! }
 //!
@@ -59,6 +62,12 @@
 //!   the subscription yields [`Delivery::Gap`] first, then the oldest retained event on. The
 //!   SSE bridge sends a gap as `event: reset` with data `{"after":"<id>"}`: a page should
 //!   reload its state.
+//! - **Subscriptions are streams.** A [`Subscription`] is a `Stream` of [`Delivery`] items
+//!   (replay, then live events, gaps in their place), so `StreamExt` combinators apply and
+//!   [`Sse::forward`](crate::sse::Sse::forward) takes the result: `take_while` to end at an
+//!   event, `map`, `filter`, `select`, a timeout. Whatever ends a stream or a loop of your
+//!   own must not end it on a gap: the browser would reconnect into the same gap for ever
+//!   (see [the gap rule](Subscription#the-gap-rule)).
 //! - **Bounded history**: per topic, the newest [`HubConfig::history_events`] events (default
 //!   1,000) no older than [`HubConfig::history_age`] (default 24 h).
 //! - **Bounded queues**: each subscriber's queue holds [`HubConfig::subscriber_queue`] events

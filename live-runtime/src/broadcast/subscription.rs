@@ -2,8 +2,12 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
+use futures_util::Stream;
+use futures_util::stream::unfold;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use super::Hub;
@@ -23,25 +27,68 @@ use crate::stats::SubscriberStats;
 /// ([`HubConfig::subscriber_queue`](super::HubConfig::subscriber_queue)); a subscriber that
 /// falls further behind never slows the publisher or the others: it catches up from the
 /// history, seamlessly if the history still holds what it missed, after a gap otherwise.
+///
+/// It is a [`Stream`] of deliveries, so `StreamExt` combinators apply, and
+/// [`Sse::forward`](crate::sse::Sse::forward) takes the result: `take_while` to stop at an
+/// event, `filter` or `map` to pick or change deliveries, `select` to merge two topics, a
+/// timeout to end a stream that went quiet.
+///
+/// # The gap rule
+///
+/// A loop of your own must not end on a [`Delivery::Gap`]: the browser would reconnect with
+/// the same `Last-Event-ID`, find the same gap, and loop for ever. Send the gap (an
+/// `event: reset` tells the page to reload its state) and go on with the events after it,
+/// as [`Sse::forward`](crate::sse::Sse::forward) does:
+///
+/// ```
+/// # use live_runtime::prelude::*;
+/// # use live_runtime::broadcast::{Delivery, EventId, Hub};
+/// # async fn f(hub: &Hub, last: LastEventId<EventId>, live: Live) -> live_runtime::Result {
+/// let mut sse = live.sse(SseOptions::new());
+/// let mut messages = hub.subscribe("lobby", last).await?;
+/// while let Some(delivery) = messages.next().await {
+///     // A gap goes out as `event: reset`, and the loop goes on: never `break` on it.
+///     sse.write_delivery(&delivery).await?;
+///     if let Delivery::Event(event) = &delivery
+///         && event.event() == Some("closed")
+///     {
+///         break;
+///     }
+/// }
+/// Ok(())
+/// # }
+/// ```
 pub struct Subscription {
     hub: Hub,
     topic: Arc<str>,
-    /// What a replay queued, in order. Boxed, and dropped once empty: most subscribers have
-    /// nothing queued most of the time, and each holds this for as long as it is open.
-    #[expect(
-        clippy::box_collection,
-        reason = "8 bytes inline instead of 32, in every open subscription"
-    )]
-    pending: Option<Box<VecDeque<Delivery>>>,
-    receiver: Receiver<Signal>,
+    /// Boxed, and dropped once done: most subscribers have no backlog most of the time, and
+    /// each holds this for as long as it is open (8 bytes inline instead of 48).
+    backlog: Option<Box<Backlog>>,
+    signals: Signals,
     /// The last event handed out (or the position the subscription started at): anything at
     /// or before it is a duplicate.
     last: Option<EventId>,
-    /// A catch-up from the history that is due: kept here until it is queued, so a `next()`
-    /// cancelled while reading the history does not lose it.
-    catch_up: Option<CatchUp>,
     stats: SubscriberStats,
 }
+
+/// What a subscription holds only while it replays or catches up from the history.
+#[derive(Default)]
+struct Backlog {
+    /// What a replay queued, in order.
+    queued: VecDeque<Delivery>,
+    /// A read of the history under way: kept between polls, so a `next()` cancelled while
+    /// reading the history does not lose it.
+    reading: Option<Recovery>,
+}
+
+/// The engine's signals for this subscriber: its broadcast receiver, made pollable. The
+/// receiver's `recv` future borrows it, so the two live together in one allocation made at
+/// subscribe, which every later `recv` reuses in place.
+type Signals = Pin<Box<dyn Stream<Item = Result<Signal, RecvError>> + Send>>;
+
+/// A read of the history under way, and why. Boxed: rare, and the Redis engine's read inline
+/// would make every subscription kilobytes larger.
+type Recovery = Pin<Box<dyn Future<Output = (Replay, CatchUp)> + Send>>;
 
 /// Why a subscription must read the history before it goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +97,13 @@ enum CatchUp {
     Behind,
     /// The history was replaced (Redis lost its data): all of the new one, after a gap.
     Reset,
+}
+
+fn signals(receiver: Receiver<Signal>) -> Signals {
+    Box::pin(unfold(receiver, |mut receiver| async move {
+        let signal = receiver.recv().await;
+        Some((signal, receiver))
+    }))
 }
 
 impl Subscription {
@@ -65,10 +119,9 @@ impl Subscription {
         let mut subscription = Subscription {
             hub,
             topic,
-            pending: None,
-            receiver,
+            backlog: None,
+            signals: signals(receiver),
             last: since,
-            catch_up: None,
             stats: SubscriberStats::new(),
         };
         subscription.queue(replay, false);
@@ -85,46 +138,49 @@ impl Subscription {
         self.last
     }
 
-    /// The next delivery. Waits for the next publish when the replay is done. A subscription
-    /// keeps its hub's engine alive, so it lasts until dropped: end it with your own signal
-    /// (the client leaving, [`Shutdown`](crate::Shutdown)), as
+    /// The next delivery, as [`StreamExt::next`](futures_util::StreamExt::next) gives it.
+    /// Waits for the next publish when the replay is done. A subscription keeps its hub's
+    /// engine alive, so it lasts until dropped: end it with your own signal (the client
+    /// leaving, [`Shutdown`](crate::Shutdown), an event that says the topic is done), as
     /// [`Sse::forward`](crate::sse::Sse::forward) does. `None` is reserved for an engine that
-    /// stopped. Cancel-safe, for `tokio::select!`.
+    /// stopped. Cancel-safe, for `tokio::select!`. In a loop of your own, mind
+    /// [the gap rule](Subscription#the-gap-rule).
     pub async fn next(&mut self) -> Option<Delivery> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
+    /// Starts reading the history, as `catch_up` says.
+    fn catch_up(&mut self, catch_up: CatchUp) {
+        let after = match catch_up {
+            CatchUp::Behind => self.last,
+            CatchUp::Reset => None,
+        };
+        let (hub, topic) = (self.hub.clone(), self.topic.clone());
+        let reading: Recovery =
+            Box::pin(async move { (hub.recover(&topic, after).await, catch_up) });
+        self.backlog.get_or_insert_default().reading = Some(reading);
+    }
+
+    /// The backlog's next step: a queued delivery, or the history read once it is done (then
+    /// queued); `None` when there is no backlog (any more).
+    fn poll_backlog(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
         loop {
-            if let Some(pending) = &mut self.pending {
-                let delivery = pending.pop_front();
-                if pending.is_empty() {
-                    self.pending = None;
+            let Some(backlog) = &mut self.backlog else {
+                return Poll::Ready(None);
+            };
+            if let Some(delivery) = backlog.queued.pop_front() {
+                if backlog.queued.is_empty() && backlog.reading.is_none() {
+                    self.backlog = None;
                 }
-                if let Some(delivery) = delivery {
-                    return Some(self.handed_out(delivery));
-                }
+                return Poll::Ready(Some(self.handed_out(delivery)));
             }
-            if let Some(catch_up) = self.catch_up {
-                let after = match catch_up {
-                    CatchUp::Behind => self.last,
-                    CatchUp::Reset => None,
-                };
-                // Boxed: rare, and the Redis engine's read inlined here would make every
-                // subscriber's future kilobytes larger.
-                let replay = Box::pin(self.hub.recover(&self.topic, after)).await;
-                self.queue(replay, catch_up == CatchUp::Reset);
-                self.catch_up = None;
-                continue;
-            }
-            match self.receiver.recv().await {
-                Ok(Signal::Event(event)) => {
-                    if is_news(self.last, event.id()) {
-                        return Some(self.handed_out(Delivery::Event(event)));
-                    }
-                }
-                Ok(Signal::Missed) | Err(RecvError::Lagged(_)) => {
-                    self.catch_up = Some(CatchUp::Behind);
-                }
-                Ok(Signal::Reset) => self.catch_up = Some(CatchUp::Reset),
-                Err(RecvError::Closed) => return None,
-            }
+            let Some(reading) = &mut backlog.reading else {
+                self.backlog = None;
+                return Poll::Ready(None);
+            };
+            let (replay, catch_up) = ready!(reading.as_mut().poll(cx));
+            backlog.reading = None;
+            self.queue(replay, catch_up == CatchUp::Reset);
         }
     }
 
@@ -137,7 +193,7 @@ impl Subscription {
         let fresh = replay.events.into_iter().filter(|e| is_news(last, e.id()));
         let mut queued = gap.into_iter().chain(fresh.map(Delivery::Event)).peekable();
         if queued.peek().is_some() {
-            self.pending.get_or_insert_default().extend(queued);
+            self.backlog.get_or_insert_default().queued.extend(queued);
         }
     }
 
@@ -153,6 +209,33 @@ impl Subscription {
     }
 }
 
+/// Replay, then live events, with the state kept in the subscription between polls: dropping
+/// a `next()` loses nothing.
+impl Stream for Subscription {
+    type Item = Delivery;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(delivery) = ready!(this.poll_backlog(cx)) {
+                return Poll::Ready(Some(delivery));
+            }
+            match ready!(this.signals.as_mut().poll_next(cx)) {
+                Some(Ok(Signal::Event(event))) => {
+                    if is_news(this.last, event.id()) {
+                        return Poll::Ready(Some(this.handed_out(Delivery::Event(event))));
+                    }
+                }
+                Some(Ok(Signal::Missed) | Err(RecvError::Lagged(_))) => {
+                    this.catch_up(CatchUp::Behind);
+                }
+                Some(Ok(Signal::Reset)) => this.catch_up(CatchUp::Reset),
+                Some(Err(RecvError::Closed)) | None => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
 /// Whether an event is past the subscriber's position: later in the same history, or of a
 /// new history (after a reset, everything is).
 fn is_news(last: Option<EventId>, id: EventId) -> bool {
@@ -164,7 +247,10 @@ impl fmt::Debug for Subscription {
         f.debug_struct("Subscription")
             .field("topic", &self.topic)
             .field("last", &self.last)
-            .field("pending", &self.pending.as_ref().map_or(0, |p| p.len()))
+            .field(
+                "pending",
+                &self.backlog.as_ref().map_or(0, |b| b.queued.len()),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
@@ -205,9 +205,7 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
 
 fn encode_fields(buf: &mut BytesMut, event: &Event, defaults: &Event) -> Result {
     if let Some(retry) = event.retry.over(&defaults.retry) {
-        buf.put_slice(b"retry: ");
-        buf.put_slice(itoa_u64(*retry, &mut [0; 20]));
-        buf.put_u8(b'\n');
+        retry_line(buf, *retry);
     }
     for (name, value) in [
         (
@@ -234,6 +232,24 @@ fn encode_fields(buf: &mut BytesMut, event: &Event, defaults: &Event) -> Result 
         }
     }
     Ok(())
+}
+
+/// `retry: <ms>`, the line that sets the client's reconnection delay: a field of the event
+/// it starts, never a block of its own (a client may dispatch a data-less block as an empty
+/// message).
+fn retry_line(buf: &mut BytesMut, ms: u64) {
+    buf.put_slice(b"retry: ");
+    buf.put_slice(itoa_u64(ms, &mut [0; 20]));
+    buf.put_u8(b'\n');
+}
+
+/// An encoded event with `retry` as its first line (a copy), or the event itself.
+pub(crate) fn with_retry(retry: Option<u64>, event: Bytes) -> Bytes {
+    let Some(ms) = retry else { return event };
+    let mut buf = BytesMut::with_capacity(event.len() + 28);
+    retry_line(&mut buf, ms);
+    buf.put_slice(&event);
+    buf.freeze()
 }
 
 /// Whether a browser can send `id` back as a `Last-Event-ID` header that reads the same: HTTP
@@ -448,7 +464,7 @@ impl serde_json::ser::Formatter for HtmlSafe {
 /// let bytes = event_bytes("oops", &Event::new().event("error")).unwrap();
 /// assert_eq!(bytes, "event: error\ndata: oops\n\n");
 /// ```
-pub fn event_bytes<T: Serialize + ?Sized>(payload: &T, event: &Event) -> Result<bytes::Bytes> {
+pub fn event_bytes<T: Serialize + ?Sized>(payload: &T, event: &Event) -> Result<Bytes> {
     let mut buf = BytesMut::new();
     encode(&mut buf, payload, event, &Event::new(), JsonEscape::Plain)?;
     Ok(buf.freeze())

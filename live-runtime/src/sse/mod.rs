@@ -28,6 +28,8 @@
 //! `data:` lines, and a blank line, exactly as Rails writes it. A string payload is sent as
 //! is, anything else `Serialize` as one line of JSON. Unlike Rails:
 //!
+//! - The writer's `retry` goes out once, with the first event (see [Retry](#retry)), not
+//!   with every event.
 //! - `\r\n` and a lone `\r` in a payload start a new `data:` line, like `\n` (a lone `\r`
 //!   breaks the framing in Rails). A client joins the lines with `\n`, so a payload comes
 //!   back with its line breaks as `\n`.
@@ -46,6 +48,19 @@
 //! also bounds how long a vanished client goes unnoticed when nothing else is written: the
 //! keep-alive's write fails and the stream learns of the disconnect. Configure it with
 //! [`SseOptions::keep_alive`].
+//!
+//! # Retry
+//!
+//! [`SseOptions::retry`] sets the delay an `EventSource` waits before it reconnects. One rule
+//! for every way an event reaches an [`Sse`]: the `retry:` line goes out once per stream, as
+//! the first line of the first event sent, whether [`write`](Sse::write),
+//! [`write_with`](Sse::write_with), [`write_delivery`](Sse::write_delivery),
+//! [`forward`](Sse::forward) or [`retry_later`](Sse::retry_later) sends it. A browser keeps
+//! the delay for the rest of its connections, so repeating it on every event (as Rails does)
+//! would only cost bytes; and it never goes out as a block of its own, which some clients
+//! dispatch as an empty message. An event's own [`Event::retry`] goes out with that event;
+//! one that [leaves the writer's out](Event::no_retry) passes it on to the next event. Bytes
+//! written to [`Sse::stream`] directly are the caller's own, and carry no `retry`.
 //!
 //! # Reconnection
 //!
@@ -124,7 +139,20 @@ impl SseOptions {
         Self::default()
     }
 
-    /// `retry` on every event: the client's reconnection delay, in whole milliseconds.
+    /// `retry`: the client's reconnection delay, in whole milliseconds. It goes out once,
+    /// with the first event the writer sends, however it sends it (see
+    /// [Retry](self#retry)).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use live_runtime::prelude::*;
+    /// # async fn f(live: Live) -> live_runtime::Result {
+    /// let mut sse = live.sse(SseOptions::new().retry(Duration::from_secs(2)));
+    /// sse.write("first").await?; // retry: 2000\ndata: first\n\n
+    /// sse.write("second").await?; // data: second\n\n
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn retry(mut self, retry: Duration) -> Self {
         self.fields = self.fields.retry(retry);
@@ -239,6 +267,10 @@ impl Sse {
             &self.options.fields,
             self.options.escape,
         )?;
+        // This event carried a `retry` (the writer's, or its own in place of it).
+        if event.retry != encode::Field::Unset {
+            self.take_retry();
+        }
         self.write_buffered().await
     }
 
@@ -269,9 +301,10 @@ impl Sse {
         &mut self.stream
     }
 
-    /// The writer's `retry` in milliseconds, if set.
-    pub(crate) fn retry_ms(&self) -> Option<u64> {
-        match self.options.fields.retry {
+    /// The writer's `retry` in milliseconds, if set and not sent yet; from now on it counts
+    /// as sent (see [Retry](self#retry)).
+    pub(crate) fn take_retry(&mut self) -> Option<u64> {
+        match std::mem::take(&mut self.options.fields.retry) {
             encode::Field::Set(ms) => Some(ms),
             _ => None,
         }
