@@ -91,16 +91,34 @@ async fn unused_topics_are_freed_without_a_publish() {
         (100..600).contains(&per_topic),
         "{per_topic} bytes per topic of one 100-byte event"
     );
-    // One room keeps a subscriber through the idle time: it stays, without its aged events.
+    // One room keeps a subscriber through the idle time: it stays, without its aged event.
     let stays = hub.subscribe("room 0", Since::Beginning).await.unwrap();
+    let queue = hub.usage().retained_bytes - held.retained_bytes;
 
     // Idle: nothing published or subscribed while the events age out.
     tokio::time::sleep(config.history_age + Duration::from_secs(1)).await;
     let idle = hub.usage();
     assert_eq!(idle.topics, 1);
-    assert!(idle.retained_bytes < 200, "{idle:?}");
+    // Its bookkeeping and its subscriber's queue, no event.
+    assert!(idle.retained_bytes < queue + 200, "{idle:?}, queue {queue}");
     drop(stays);
     assert_eq!(hub.usage(), start);
+}
+
+/// A topic's queue (kilobytes at the default 256 slots) is there only while it has
+/// subscribers; the topic stays for its event.
+#[tokio::test(start_paused = true)]
+async fn a_topic_holds_its_queue_only_while_it_has_subscribers() {
+    let hub = Hub::memory(HubConfig::default());
+    hub.publish("t", "event").await.unwrap();
+    let alone = hub.usage();
+    let first = hub.subscribe("t", Since::Now).await.unwrap();
+    let queued = hub.usage().retained_bytes - alone.retained_bytes;
+    assert!((5_000..20_000).contains(&queued), "{queued} bytes of queue");
+    let second = hub.subscribe("t", Since::Now).await.unwrap();
+    assert_eq!(hub.usage().retained_bytes - alone.retained_bytes, queued);
+    drop((first, second));
+    assert_eq!(hub.usage(), alone);
 }
 
 #[tokio::test(start_paused = true)]

@@ -10,10 +10,10 @@
 pub struct HubUsage {
     /// Topics held now.
     pub topics: usize,
-    /// Roughly the bytes the topics take: each one's name and bookkeeping, and each retained
-    /// event's payload, name and bookkeeping. Not counted: the queue of a topic while it has
-    /// subscribers ([`subscriber_queue`](super::HubConfig::subscriber_queue) slots of about
-    /// 40 bytes), the subscriptions themselves, and an event's SSE encoding once a subscriber
-    /// forwarded it (about its payload again).
+    /// Roughly the bytes the topics take: each one's name and bookkeeping, its queue while it
+    /// has subscribers ([`subscriber_queue`](super::HubConfig::subscriber_queue) slots of
+    /// about 40 bytes), and each retained event's payload, name and bookkeeping. Not counted:
+    /// the subscriptions themselves, and an event's SSE encoding once a subscriber forwarded
+    /// it (about its payload again).
     pub retained_bytes: usize,
 }

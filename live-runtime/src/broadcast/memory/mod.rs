@@ -136,7 +136,7 @@ impl MemoryEngine {
             return;
         };
         let mut topic = lock(&topic);
-        topic.left();
+        topic.left(&self.shared.config, &self.shared.retained);
         if topic.is_unused() {
             self.shared.remove(&mut table, name, &mut topic);
         }

@@ -96,10 +96,15 @@ impl Topic {
     ) -> (broadcast::Receiver<Signal>, Replay) {
         self.trim(config, now, retained);
         self.subscribers += 1;
-        let receiver = self
-            .sender
-            .get_or_insert_with(|| broadcast::channel(config.subscriber_queue.max(1)).0)
-            .subscribe();
+        let receiver = match &self.sender {
+            Some(sender) => sender.subscribe(),
+            None => {
+                retained.fetch_add(queue_bytes(config), Ordering::Relaxed);
+                let (sender, receiver) = broadcast::channel(config.subscriber_queue.max(1));
+                self.sender = Some(sender);
+                receiver
+            }
+        };
         let replay = match since {
             Since::Now => Replay {
                 gap: false,
@@ -125,10 +130,11 @@ impl Topic {
     }
 
     /// A subscriber left: the queue goes with the last one.
-    pub(super) fn left(&mut self) {
+    pub(super) fn left(&mut self, config: &HubConfig, retained: &AtomicUsize) {
         self.subscribers -= 1;
         if self.subscribers == 0 {
             self.sender = None;
+            retained.fetch_sub(queue_bytes(config), Ordering::Relaxed);
         }
     }
 
@@ -207,6 +213,12 @@ pub(super) fn expiry(at: Instant, config: &HubConfig) -> Instant {
     // An age too long for the clock keeps events for a century, as good as forever.
     const CENTURY: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
     at + config.history_age.min(CENTURY) + std::time::Duration::from_millis(1)
+}
+
+/// Roughly the bytes of a topic's queue to its subscribers: per slot, a `Signal`, its
+/// position, its count of readers yet to read it and its lock.
+fn queue_bytes(config: &HubConfig) -> usize {
+    config.subscriber_queue.max(1) * (size_of::<Signal>() + 3 * size_of::<usize>())
 }
 
 /// Roughly the bytes an event takes in the history: its payload, its name, itself and its
