@@ -67,14 +67,15 @@
 //!   1,000) no older than [`HubConfig::history_age`] (default 24 h).
 //! - **Bounded queues**: each subscriber's queue holds [`HubConfig::subscriber_queue`] events
 //!   (default 256; the queue is per topic and node, allocated while the topic has subscribers
-//!   there, so it is kept small: catching up from the history is cheap). One that falls further behind never slows
-//!   the publisher or the other subscribers: it catches up from the history, seamlessly while
-//!   the history still reaches back to its last event, after a gap otherwise. Memory never
-//!   grows with a slow reader.
+//!   there, so it is kept small: catching up from the history is cheap). One that falls
+//!   further behind never slows the publisher or the other subscribers: it catches up from
+//!   the history, seamlessly while the history still reaches back to its last event, after a
+//!   gap otherwise. Memory never grows with a slow reader.
 //! - **Bounded topics.** A topic is held while it retains events or has subscribers; one
-//!   with neither is freed (its events age out even if nothing is published again), so a topic
-//!   costs a few hundred bytes plus its events. At most [`HubConfig::max_topics`] are held
-//!   (default 100,000): past it, a publish or subscribe that would create a topic fails with
+//!   with neither is freed (its events age out even if nothing is published again), so a
+//!   topic costs a few hundred bytes plus its events, and its queue while it has subscribers.
+//!   At most [`HubConfig::max_topics`] are held (default 100,000): past it, a publish or
+//!   subscribe that would create a topic fails with
 //!   [`TooManyTopics`](crate::ErrorKind::TooManyTopics) (a `503` before commit), and the
 //!   topics held keep working. [`Hub::usage`] counts them and their bytes.
 //! - **Publishing never waits on subscribers.** It fails with an [`Error`] of kind
