@@ -1,6 +1,7 @@
 //! A runtime built without timers (`enable_io` only): writes that wait for a full buffer still
-//! work, without a write timeout, instead of panicking inside tokio. A test binary of its own,
-//! as the check is made once per process.
+//! work, without a write timeout, instead of panicking inside tokio, and a broadcast hub frees
+//! aged-out topics without its sweeper task. A test binary of its own, as the check is made
+//! once per process.
 
 mod support;
 
@@ -9,6 +10,7 @@ use std::sync::LazyLock;
 
 use axum::Router;
 use axum::routing::get;
+use live_runtime::broadcast::{Hub, HubConfig};
 use live_runtime::prelude::*;
 
 static ONE_CHUNK: LazyLock<LiveConfig> =
@@ -57,4 +59,22 @@ fn full_buffer_on_a_runtime_without_timers() {
     let (_head, body) = body.split_once("\r\n\r\n").unwrap();
     assert_eq!(body.len(), 2_000 * 1024 + 3);
     assert!(body.ends_with("END"));
+}
+
+/// No timer, so no task frees topics as their events age out: those that did make room when
+/// the hub reaches its cap, instead of the hub refusing new topics for good.
+#[test]
+fn aged_out_topics_make_room_at_the_cap() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let age = std::time::Duration::from_millis(1);
+        let hub = Hub::memory(HubConfig::default().max_topics(1).history_age(age));
+        hub.publish("a", "1").await.unwrap();
+        // Real time, as nothing can pause a runtime without a timer: "a" ages out.
+        std::thread::sleep(3 * age);
+        hub.publish("b", "1").await.unwrap();
+        assert_eq!(hub.usage().topics, 1);
+    });
 }

@@ -56,6 +56,12 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// A broadcast topic that is empty or longer than 1,024 bytes; answers `400` before commit.
     InvalidTopic,
+    /// A broadcast [`Hub`](crate::broadcast::Hub) holds its
+    /// [`max_topics`](crate::broadcast::HubConfig::max_topics) and the call would have created
+    /// another: nothing was published or subscribed. The topics held keep working, and room
+    /// comes back as their events age out and their subscribers leave. Answers `503` before
+    /// commit.
+    TooManyTopics,
     /// An error returned by the action itself.
     Action,
 }
@@ -150,6 +156,13 @@ impl Error {
     pub(crate) fn invalid_topic(message: impl fmt::Display) -> Self {
         let mut error = Self::of(ErrorKind::InvalidTopic).with_status(StatusCode::BAD_REQUEST);
         error.0.message = Some(message.to_string().into());
+        error
+    }
+
+    pub(crate) fn too_many_topics(limit: usize) -> Self {
+        let mut error =
+            Self::of(ErrorKind::TooManyTopics).with_status(StatusCode::SERVICE_UNAVAILABLE);
+        error.0.message = Some(format!("the hub holds its limit of {limit} topics").into());
         error
     }
 
@@ -379,6 +392,7 @@ impl fmt::Display for Error {
             ErrorKind::Unavailable => "broadcast engine unavailable",
             ErrorKind::PayloadTooLarge => "broadcast payload too large",
             ErrorKind::InvalidTopic => "invalid broadcast topic",
+            ErrorKind::TooManyTopics => "too many broadcast topics",
             ErrorKind::Action => "",
         };
         f.write_str(what)?;
@@ -553,6 +567,12 @@ mod tests {
             "invalid broadcast topic: a topic is 1 to 1024 bytes, not 0"
         );
         assert_eq!(topic.status_code(), StatusCode::BAD_REQUEST);
+        let full = Error::too_many_topics(10);
+        assert_eq!(
+            full.to_string(),
+            "too many broadcast topics: the hub holds its limit of 10 topics"
+        );
+        assert_eq!(full.status_code(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod errors;
 mod examples;
 mod hello;
 mod http2;
+mod hub_topics;
 mod locals;
 mod metrics;
 mod rails_parity;

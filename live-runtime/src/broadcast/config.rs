@@ -18,8 +18,16 @@ pub struct HubConfig {
     /// How long an event is kept for replay (default 24 h).
     pub history_age: Duration,
     /// Events a subscriber may be behind before it catches up from the history (default
-    /// 256). At least 1. It is allocated up front, once per topic on each node.
+    /// 256). At least 1. It is allocated up front, once per topic on each node while the topic
+    /// has subscribers there (about 40 bytes a slot).
     pub subscriber_queue: usize,
+    /// The most topics the hub holds at once (default 100,000). At least 1. A topic is held
+    /// while it retains events or has subscribers; past the limit, a publish or subscribe that
+    /// would create one fails with [`TooManyTopics`](crate::ErrorKind::TooManyTopics), and the
+    /// topics held keep working. So no client can grow the server's memory without bound by
+    /// naming ever new topics. Applies to the in-process engine; the Redis engine keeps its
+    /// topics in Redis and ignores it for now.
+    pub max_topics: usize,
     /// The largest payload, in bytes once encoded (default 64 KiB).
     pub max_payload_bytes: usize,
     /// The prefix of every Redis key the hub uses (default `live`): topics are
@@ -36,6 +44,7 @@ impl Default for HubConfig {
             history_events: 1000,
             history_age: Duration::from_secs(24 * 60 * 60),
             subscriber_queue: 256,
+            max_topics: 100_000,
             max_payload_bytes: 64 * 1024,
             redis_prefix: "live".into(),
         }
@@ -61,6 +70,13 @@ impl HubConfig {
     #[must_use]
     pub fn subscriber_queue(mut self, events: usize) -> Self {
         self.subscriber_queue = events.max(1);
+        self
+    }
+
+    /// Sets [`max_topics`](Self::max_topics) (at least 1).
+    #[must_use]
+    pub fn max_topics(mut self, topics: usize) -> Self {
+        self.max_topics = topics.max(1);
         self
     }
 

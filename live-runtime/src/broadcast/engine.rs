@@ -4,10 +4,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::broadcast::Receiver;
 
-use super::Since;
 use super::event::BroadcastEvent;
 use super::id::EventId;
 use super::memory::MemoryEngine;
+use super::{HubUsage, Since};
 use crate::error::Result;
 
 /// What the engine hands a subscription: events to replay, whether some were lost before
@@ -60,7 +60,7 @@ impl Engine {
         data: Box<str>,
     ) -> Result<EventId> {
         match self {
-            Engine::Memory(engine) => Ok(engine.publish(topic, event, data)),
+            Engine::Memory(engine) => engine.publish(topic, event, data),
             // The Redis engine's futures are boxed (here and below) so the futures of
             // in-process users stay small with the feature on.
             #[cfg(feature = "redis")]
@@ -76,9 +76,28 @@ impl Engine {
         since: Since,
     ) -> Result<(Receiver<Signal>, Replay, Arc<str>)> {
         match self {
-            Engine::Memory(engine) => Ok(engine.subscribe(topic, since)),
+            Engine::Memory(engine) => engine.subscribe(topic, since),
             #[cfg(feature = "redis")]
             Engine::Redis(engine) => Box::pin(engine.subscribe(topic, since)).await,
+        }
+    }
+
+    /// A subscription of `topic` on this node ended.
+    pub(super) fn left(&self, topic: &str) {
+        match self {
+            Engine::Memory(engine) => engine.left(topic),
+            // Its reader drops a topic once no receiver is left.
+            #[cfg(feature = "redis")]
+            Engine::Redis(_) => {}
+        }
+    }
+
+    pub(super) fn usage(&self) -> HubUsage {
+        match self {
+            Engine::Memory(engine) => engine.usage(),
+            // The topics and their events are in Redis.
+            #[cfg(feature = "redis")]
+            Engine::Redis(_) => HubUsage::default(),
         }
     }
 

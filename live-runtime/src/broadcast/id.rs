@@ -7,11 +7,21 @@ use std::str::FromStr;
 ///
 /// To a client it is an opaque string of visible ASCII, such as `3f9a1c07-1732860000000-0`.
 /// Inside it names the *history* it belongs to (an epoch chosen when the history was
-/// created: a fresh in-process hub, or an empty Redis) and a position in that history. Within
-/// one history the positions of a topic's events only grow, so "the events after this id" is
-/// well defined; an id from another history (the server restarted, the Redis data was
-/// wiped) is recognised as such and answered with a [`Gap`](super::Gap) instead of a silent
+/// created) and a position in that history. Within one history the positions of a topic's
+/// events only grow, so "the events after this id" is well defined; an id from another
+/// history is recognised as such and answered with a [`Gap`](super::Gap) instead of a silent
 /// skip.
+///
+/// What an id reveals, and what counts as another history, depends on the engine:
+/// - In-process: each topic is a history of its own, with an epoch drawn at random when the
+///   topic is created and positions counting that topic's events from 1. An id tells how many
+///   events its topic got since then, and nothing about other topics or the time. An id of
+///   another topic, of an earlier process, or of the same topic before it was forgotten (no
+///   subscriber, every event aged out) is of another history; an epoch is 32 random bits, so
+///   two histories share one by chance about once in four billion.
+/// - Redis: the epoch is the Redis data's (shared by its topics, new when the data is wiped)
+///   and the position is Redis' stream id: the publish time in milliseconds and a sequence
+///   number within it, no more than Redis itself tells.
 ///
 /// It parses with [`FromStr`], so `LastEventId<EventId>` is the extractor for it; a header
 /// that is not an id is a `400`.
@@ -109,8 +119,9 @@ impl FromStr for EventId {
     }
 }
 
-/// A new epoch: unpredictable enough that two histories (two processes, a wiped Redis) do not
-/// share one, without a random-number dependency. std's `RandomState` is seeded randomly.
+/// A new epoch: unpredictable enough that two histories (two topics, two processes, a wiped
+/// Redis) do not share one, without a random-number dependency. std's `RandomState` is seeded
+/// randomly.
 pub(crate) fn new_epoch() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();

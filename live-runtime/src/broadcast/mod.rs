@@ -53,7 +53,11 @@
 //! # Semantics
 //!
 //! - **Ids** are totally ordered per topic and opaque strings on the wire (see [`EventId`]).
-//!   They parse with `LastEventId<EventId>`; a malformed `Last-Event-ID` is a `400`.
+//!   They parse with `LastEventId<EventId>`; a malformed `Last-Event-ID` is a `400`. An id
+//!   reveals nothing about other topics: with the in-process engine, only how many events its
+//!   own topic got since it was created; with Redis, what Redis' stream ids do (the publish
+//!   time in milliseconds). An id of another topic given to `subscribe` is a gap, never a
+//!   position in the wrong history.
 //! - **Replay.** `subscribe(topic, Since::After(id))` first yields the retained events after
 //!   `id`, in order, then live ones. An event published while the subscription is being set
 //!   up appears exactly once.
@@ -71,16 +75,24 @@
 //! - **Bounded history**: per topic, the newest [`HubConfig::history_events`] events (default
 //!   1,000) no older than [`HubConfig::history_age`] (default 24 h).
 //! - **Bounded queues**: each subscriber's queue holds [`HubConfig::subscriber_queue`] events
-//!   (default 256; the queue is per topic and node and allocated up front, so it is kept
-//!   small: catching up from the history is cheap). One that falls further behind never slows
-//!   the publisher or the other subscribers: it catches up from the history, seamlessly while
-//!   the history still reaches back to its last event, after a gap otherwise. Memory never
-//!   grows with a slow reader.
+//!   (default 256; the queue is per topic and node, allocated while the topic has subscribers
+//!   there, so it is kept small: catching up from the history is cheap). One that falls
+//!   further behind never slows the publisher or the other subscribers: it catches up from
+//!   the history, seamlessly while the history still reaches back to its last event, after a
+//!   gap otherwise. Memory never grows with a slow reader.
+//! - **Bounded topics.** A topic is held while it retains events or has subscribers; one
+//!   with neither is freed (its events age out even if nothing is published again), so a
+//!   topic costs a few hundred bytes plus its events, and its queue while it has subscribers.
+//!   At most [`HubConfig::max_topics`] are held (default 100,000): past it, a publish or
+//!   subscribe that would create a topic fails with
+//!   [`TooManyTopics`](crate::ErrorKind::TooManyTopics) (a `503` before commit), and the
+//!   topics held keep working. [`Hub::usage`] counts them and their bytes.
 //! - **Publishing never waits on subscribers.** It fails with an [`Error`] of kind
 //!   [`PayloadTooLarge`](crate::ErrorKind::PayloadTooLarge) (over
 //!   [`HubConfig::max_payload_bytes`], default 64 KiB),
 //!   [`InvalidTopic`](crate::ErrorKind::InvalidTopic) (empty, or over 1,024 bytes),
-//!   [`InvalidEvent`](crate::ErrorKind::InvalidEvent) (an event name with a line break) or
+//!   [`InvalidEvent`](crate::ErrorKind::InvalidEvent) (an event name with a line break),
+//!   [`TooManyTopics`](crate::ErrorKind::TooManyTopics) (a new topic past the limit) or
 //!   [`Unavailable`](crate::ErrorKind::Unavailable) (Redis unreachable); each answers a
 //!   fitting 4xx/5xx if returned from an action before commit.
 //!   `Unavailable` after Redis stopped answering in the middle of a publish (a 2 s timeout)
@@ -100,6 +112,7 @@ mod memory;
 mod redis;
 mod since;
 mod subscription;
+mod usage;
 
 use std::sync::Arc;
 
@@ -110,6 +123,7 @@ pub use event::{BroadcastEvent, Delivery, Gap};
 pub use id::{EventId, InvalidEventId};
 pub use since::Since;
 pub use subscription::Subscription;
+pub use usage::HubUsage;
 
 use crate::error::{Error, Result};
 use crate::stats;
@@ -144,8 +158,11 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     /// The in-process engine: topics and their history live in this process, so subscribers
-    /// of this node see what this node publishes. Ids carry an epoch chosen here, so an id
-    /// from an earlier process resumes after a [`Gap`].
+    /// of this node see what this node publishes. Each topic's ids carry an epoch chosen at
+    /// random when the topic was created, so an id of an earlier process, of another topic or
+    /// of a topic since forgotten resumes after a [`Gap`]. Aged-out topics are freed by a
+    /// task on the tokio runtime of the first publish (on a runtime without a timer, when
+    /// [`max_topics`](HubConfig::max_topics) is reached).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> live_runtime::Result {
@@ -238,7 +255,9 @@ impl Hub {
     /// [`Since::after_or`] for another start on a first visit).
     ///
     /// # Errors
-    /// [`InvalidTopic`](crate::ErrorKind::InvalidTopic), or
+    /// [`InvalidTopic`](crate::ErrorKind::InvalidTopic),
+    /// [`TooManyTopics`](crate::ErrorKind::TooManyTopics) for a new topic past
+    /// [`max_topics`](HubConfig::max_topics), or
     /// [`Unavailable`](crate::ErrorKind::Unavailable) when the Redis engine cannot read the
     /// history.
     pub async fn subscribe(&self, topic: &str, since: impl Into<Since>) -> Result<Subscription> {
@@ -272,6 +291,31 @@ impl Hub {
     /// ```
     pub fn subscribers(&self, topic: &str) -> usize {
         self.inner.engine.subscribers(topic)
+    }
+
+    /// The topics the in-process engine holds and roughly the bytes they take, to watch
+    /// memory in production and in tests. Topics nobody uses are freed, so both go back to
+    /// where they were once the clients left and the events aged out. A Redis hub keeps its
+    /// topics in Redis and reports zero.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> live_runtime::Result {
+    /// use live_runtime::broadcast::{Hub, HubConfig, Since};
+    /// let hub = Hub::memory(HubConfig::default());
+    /// let subscription = hub.subscribe("room 1", Since::Now).await?;
+    /// assert_eq!(hub.usage().topics, 1);
+    /// drop(subscription); // no subscriber, no event: the topic is freed
+    /// assert_eq!(hub.usage().topics, 0);
+    /// assert_eq!(hub.usage().retained_bytes, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn usage(&self) -> HubUsage {
+        self.inner.engine.usage()
+    }
+
+    /// A subscription of `topic` ended.
+    pub(crate) fn left(&self, topic: &str) {
+        self.inner.engine.left(topic);
     }
 
     /// The retained events after `after`, for a subscriber that fell behind or whose history

@@ -255,6 +255,13 @@ impl fmt::Debug for Subscription {
     }
 }
 
+/// Tells the engine, which frees a topic's queue with its last subscriber.
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.left(&self.topic);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::broadcast::{Delivery, HubConfig, Since};
