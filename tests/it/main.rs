@@ -25,6 +25,7 @@ mod http2;
 mod locals;
 mod metrics;
 mod rails_parity;
+mod redis_faults;
 mod send_stream;
 mod shutdown;
 mod sse;
