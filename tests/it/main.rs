@@ -26,6 +26,7 @@ mod hub_topics;
 mod locals;
 mod metrics;
 mod rails_parity;
+mod redis_faults;
 mod retry;
 mod send_stream;
 mod shutdown;

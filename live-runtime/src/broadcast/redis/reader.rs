@@ -131,7 +131,8 @@ impl Reader {
     }
 }
 
-/// The epoch Redis holds now, if it has one.
+/// The epoch Redis holds now, if it has one. A Redis still loading its data refuses the
+/// read (`-LOADING`, an error like any other here), so this never sees a dataset half loaded.
 async fn read_epoch(
     connection: &mut MultiplexedConnection,
     keys: &Keys,

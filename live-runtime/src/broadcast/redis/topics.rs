@@ -216,12 +216,18 @@ impl Topics {
     /// Notes the epoch Redis holds now (read from its key). Every cursor of another history
     /// (Redis lost its data: ids start again, maybe below it) goes back to the start, and its
     /// subscribers are told to re-read the history after a gap.
+    ///
+    /// No epoch says nothing of the cursors: the key may have been read just before a
+    /// subscriber's first read made it, and a history Redis lost shows by the epoch its next
+    /// script makes, in an entry or in the key on a later quiet read.
     pub(super) fn adopt_epoch(&self, epoch: Option<u32>) {
-        let current = epoch.unwrap_or_default();
         let mut reset = false;
         {
             let mut state = lock(&self.state);
             state.epoch = epoch;
+            let Some(current) = epoch else {
+                return;
+            };
             for local in state.topics.values_mut() {
                 if local.cursor.is_some_and(|cursor| cursor.epoch != current) {
                     local.cursor = Some(EventId {
@@ -348,6 +354,25 @@ mod tests {
         let (topics, keys, mut receiver) = node();
         let entries = vec![published(0x63, "2-0", "0-0", "new")];
         assert!(topics.dispatch(reply(&keys, entries), false, &keys));
+        assert_eq!(received(&mut receiver), ["reset", "new"]);
+    }
+
+    #[test]
+    fn a_missing_epoch_replaces_no_history() {
+        // The reader read the key before the first subscriber's read made the epoch, and
+        // learns it only after that subscriber started the cursor.
+        let (topics, keys, mut receiver) = node();
+        topics.adopt_epoch(None);
+        assert!(received(&mut receiver).is_empty());
+        assert_eq!(cursor(&topics, &keys), ["1-0"]);
+        let entries = vec![published(EPOCH, "2-0", "1-0", "b")];
+        assert!(topics.dispatch(reply(&keys, entries), false, &keys));
+        assert_eq!(received(&mut receiver), ["b"]);
+        // A wiped Redis shows by the epoch of its new history, once the key confirms it.
+        let wiped = || reply(&keys, vec![published(0x63, "3-0", "0-0", "new")]);
+        assert!(!topics.dispatch(wiped(), false, &keys));
+        topics.adopt_epoch(Some(0x63));
+        assert!(topics.dispatch(wiped(), true, &keys));
         assert_eq!(received(&mut receiver), ["reset", "new"]);
     }
 
