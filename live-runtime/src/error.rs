@@ -54,7 +54,9 @@ pub enum ErrorKind {
     /// [`max_payload_bytes`](crate::broadcast::HubConfig::max_payload_bytes): nothing was
     /// published; answers `413` before commit.
     PayloadTooLarge,
-    /// A broadcast topic that is empty or longer than 1,024 bytes; answers `400` before commit.
+    /// A broadcast topic that is empty or longer than 1,024 bytes, or a publish of the other
+    /// kind to a topic (a log topic's `publish` to a value topic, or the reverse: a topic's
+    /// first publish sets its kind); answers `400` before commit.
     InvalidTopic,
     /// A broadcast [`Hub`](crate::broadcast::Hub) holds its
     /// [`max_topics`](crate::broadcast::HubConfig::max_topics) and the call would have created
