@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use axum::Router;
 use axum::routing::get;
-use live_runtime::broadcast::{Hub, HubConfig};
+use live_runtime::broadcast::{Hub, HubConfig, HubUsage, Since};
 use live_runtime::prelude::*;
 
 static ONE_CHUNK: LazyLock<LiveConfig> =
@@ -65,10 +65,7 @@ fn full_buffer_on_a_runtime_without_timers() {
 /// the hub reaches its cap, instead of the hub refusing new topics for good.
 #[test]
 fn aged_out_topics_make_room_at_the_cap() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    without_timer(async {
         let age = std::time::Duration::from_millis(1);
         let hub = Hub::memory(HubConfig::default().max_topics(1).history_age(age));
         hub.publish("a", "1").await.unwrap();
@@ -77,4 +74,29 @@ fn aged_out_topics_make_room_at_the_cap() {
         hub.publish("b", "1").await.unwrap();
         assert_eq!(hub.usage().topics, 1);
     });
+}
+
+/// No timer, so no task forgets closed topics: one past its age is forgotten when it is next
+/// looked up, and is unknown from then on.
+#[test]
+fn closed_topics_are_forgotten_when_looked_up() {
+    without_timer(async {
+        let age = std::time::Duration::from_millis(1);
+        let hub = Hub::memory(HubConfig::default().closed_topic_age(age));
+        hub.close_with("job", "done", "1").await.unwrap();
+        // Real time, as nothing can pause a runtime without a timer: "job" is past its age.
+        std::thread::sleep(3 * age);
+        assert_eq!(hub.usage().topics, 1, "not looked at yet");
+        let unknown = hub.subscribe_existing("job", Since::Now).await.unwrap_err();
+        assert_eq!(unknown.kind(), ErrorKind::NotFound);
+        assert_eq!(hub.usage(), HubUsage::default());
+    });
+}
+
+/// Runs `test` on a runtime of one thread without a timer (nor IO).
+fn without_timer(test: impl Future<Output = ()>) {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(test);
 }

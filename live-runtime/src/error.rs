@@ -54,7 +54,9 @@ pub enum ErrorKind {
     /// [`max_payload_bytes`](crate::broadcast::HubConfig::max_payload_bytes): nothing was
     /// published; answers `413` before commit.
     PayloadTooLarge,
-    /// A broadcast topic that is empty or longer than 1,024 bytes; answers `400` before commit.
+    /// A broadcast topic that is empty or longer than 1,024 bytes, or a publish of the other
+    /// kind to a topic (a log topic's `publish` to a value topic, or the reverse: a topic's
+    /// first publish sets its kind); answers `400` before commit.
     InvalidTopic,
     /// A broadcast [`Hub`](crate::broadcast::Hub) holds its
     /// [`max_topics`](crate::broadcast::HubConfig::max_topics) and the call would have created
@@ -62,6 +64,19 @@ pub enum ErrorKind {
     /// comes back as their events age out and their subscribers leave. Answers `503` before
     /// commit.
     TooManyTopics,
+    /// A broadcast topic that does not exist, for
+    /// [`Hub::subscribe_existing`](crate::broadcast::Hub::subscribe_existing): never published
+    /// to, or forgotten (a closed topic past its
+    /// [`closed_topic_age`](crate::broadcast::HubConfig::closed_topic_age)). Answers `404`
+    /// before commit.
+    NotFound,
+    /// A publish to a broadcast topic that was closed
+    /// ([`Hub::close_with`](crate::broadcast::Hub::close_with)): nothing was published.
+    /// Answers `409 Conflict` before commit.
+    TopicClosed,
+    /// A broadcast call the hub's engine does not offer yet (value topics, closing and
+    /// `subscribe_existing` on the Redis engine). Answers `501` before commit.
+    Unsupported,
     /// An error returned by the action itself.
     Action,
 }
@@ -163,6 +178,25 @@ impl Error {
         let mut error =
             Self::of(ErrorKind::TooManyTopics).with_status(StatusCode::SERVICE_UNAVAILABLE);
         error.0.message = Some(format!("the hub holds its limit of {limit} topics").into());
+        error
+    }
+
+    pub(crate) fn not_found(topic: &str) -> Self {
+        let mut error = Self::of(ErrorKind::NotFound).with_status(StatusCode::NOT_FOUND);
+        error.0.message = Some(format!("no topic {topic:?}").into());
+        error
+    }
+
+    pub(crate) fn topic_closed(topic: &str) -> Self {
+        let mut error = Self::of(ErrorKind::TopicClosed).with_status(StatusCode::CONFLICT);
+        error.0.message = Some(format!("topic {topic:?} was closed").into());
+        error
+    }
+
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))] // only the Redis engine lacks calls
+    pub(crate) fn unsupported(what: &str) -> Self {
+        let mut error = Self::of(ErrorKind::Unsupported).with_status(StatusCode::NOT_IMPLEMENTED);
+        error.0.message = Some(what.into());
         error
     }
 
@@ -393,6 +427,9 @@ impl fmt::Display for Error {
             ErrorKind::PayloadTooLarge => "broadcast payload too large",
             ErrorKind::InvalidTopic => "invalid broadcast topic",
             ErrorKind::TooManyTopics => "too many broadcast topics",
+            ErrorKind::NotFound => "no such broadcast topic",
+            ErrorKind::TopicClosed => "broadcast topic closed",
+            ErrorKind::Unsupported => "not supported by the broadcast engine",
             ErrorKind::Action => "",
         };
         f.write_str(what)?;
@@ -573,6 +610,24 @@ mod tests {
             "too many broadcast topics: the hub holds its limit of 10 topics"
         );
         assert_eq!(full.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let unknown = Error::not_found("job-7");
+        assert_eq!(
+            unknown.to_string(),
+            "no such broadcast topic: no topic \"job-7\""
+        );
+        assert_eq!(unknown.status_code(), StatusCode::NOT_FOUND);
+        let closed = Error::topic_closed("job-7");
+        assert_eq!(
+            closed.to_string(),
+            "broadcast topic closed: topic \"job-7\" was closed"
+        );
+        assert_eq!(closed.status_code(), StatusCode::CONFLICT);
+        let unsupported = Error::unsupported("value topics are not yet on the Redis engine");
+        assert_eq!(
+            unsupported.to_string(),
+            "not supported by the broadcast engine: value topics are not yet on the Redis engine"
+        );
+        assert_eq!(unsupported.status_code(), StatusCode::NOT_IMPLEMENTED);
     }
 
     #[test]

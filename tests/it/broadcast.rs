@@ -15,18 +15,18 @@ use redis_server::RedisServer;
 use serde_json::json;
 
 /// A hub of the engine under test, and what keeps its engine alive.
-struct Engine {
-    hub: Hub,
+pub(crate) struct Engine {
+    pub(crate) hub: Hub,
     _redis: Option<RedisServer>,
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Kind {
+pub(crate) enum Kind {
     Memory,
     Redis,
 }
 
-fn engine(kind: Kind, config: HubConfig) -> Engine {
+pub(crate) fn engine(kind: Kind, config: HubConfig) -> Engine {
     match kind {
         Kind::Memory => Engine {
             hub: Hub::memory(config),
@@ -43,7 +43,7 @@ fn engine(kind: Kind, config: HubConfig) -> Engine {
 }
 
 /// Every delivery within 10 s, or the test fails (never hangs).
-async fn next(subscription: &mut Subscription) -> Delivery {
+pub(crate) async fn next(subscription: &mut Subscription) -> Delivery {
     tokio::time::timeout(Duration::from_secs(10), subscription.next())
         .await
         .expect("no delivery within 10 s")
@@ -51,7 +51,7 @@ async fn next(subscription: &mut Subscription) -> Delivery {
 }
 
 /// The payload of the next delivery, which must be an event.
-async fn next_data(subscription: &mut Subscription) -> String {
+pub(crate) async fn next_data(subscription: &mut Subscription) -> String {
     match next(subscription).await {
         Delivery::Event(event) => event.data().to_owned(),
         Delivery::Gap(gap) => panic!("expected an event, got {gap:?}"),
@@ -72,7 +72,7 @@ async fn publish_n(hub: &Hub, topic: &str, range: std::ops::Range<u32>) -> Vec<E
     ids
 }
 
-type Case = fn(Kind) -> Pin<Box<dyn Future<Output = ()>>>;
+pub(crate) type Case = fn(Kind) -> Pin<Box<dyn Future<Output = ()>>>;
 
 /// The table: each row, a behaviour both engines must have.
 const SEMANTICS: &[(&str, Case)] = &[

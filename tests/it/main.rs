@@ -35,3 +35,4 @@ mod state;
 mod stream;
 mod stream_ext;
 mod test_client;
+mod topic_lifecycle;

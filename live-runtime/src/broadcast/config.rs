@@ -28,6 +28,13 @@ pub struct HubConfig {
     /// naming ever new topics. Applies to the in-process engine; the Redis engine keeps its
     /// topics in Redis and ignores it for now.
     pub max_topics: usize,
+    /// How long a closed topic ([`Hub::close_with`](super::Hub::close_with)) is kept after
+    /// its close (default 1 hour): until then a subscriber arriving or resuming gets its
+    /// final event and the end, after it the topic is unknown
+    /// ([`NotFound`](crate::ErrorKind::NotFound) to
+    /// [`subscribe_existing`](super::Hub::subscribe_existing)) and its name free again. The
+    /// Redis engine does not close topics yet.
+    pub closed_topic_age: Duration,
     /// The largest payload, in bytes once encoded (default 64 KiB).
     pub max_payload_bytes: usize,
     /// The prefix of every Redis key the hub uses (default `live`): topics are
@@ -45,6 +52,7 @@ impl Default for HubConfig {
             history_age: Duration::from_secs(24 * 60 * 60),
             subscriber_queue: 256,
             max_topics: 100_000,
+            closed_topic_age: Duration::from_secs(60 * 60),
             max_payload_bytes: 64 * 1024,
             redis_prefix: "live".into(),
         }
@@ -77,6 +85,13 @@ impl HubConfig {
     #[must_use]
     pub fn max_topics(mut self, topics: usize) -> Self {
         self.max_topics = topics.max(1);
+        self
+    }
+
+    /// Sets [`closed_topic_age`](Self::closed_topic_age).
+    #[must_use]
+    pub fn closed_topic_age(mut self, age: Duration) -> Self {
+        self.closed_topic_age = age;
         self
     }
 

@@ -6,8 +6,11 @@ use tokio::sync::broadcast::Receiver;
 
 use super::event::BroadcastEvent;
 use super::id::EventId;
+use super::kind::Write;
 use super::memory::MemoryEngine;
 use super::{HubUsage, Since};
+#[cfg(feature = "redis")]
+use crate::error::Error;
 use crate::error::Result;
 
 /// What the engine hands a subscription: events to replay, whether some were lost before
@@ -56,11 +59,20 @@ impl Engine {
     pub(super) async fn publish(
         &self,
         topic: &str,
+        write: Write,
         event: Option<Box<str>>,
         data: Box<str>,
     ) -> Result<EventId> {
         match self {
-            Engine::Memory(engine) => engine.publish(topic, event, data),
+            Engine::Memory(engine) => engine.publish(topic, write, event, data),
+            #[cfg(feature = "redis")]
+            Engine::Redis(_) if write == Write::Replace => Err(Error::unsupported(
+                "value topics (`publish_value`) are not yet on the Redis engine",
+            )),
+            #[cfg(feature = "redis")]
+            Engine::Redis(_) if write == Write::Close => Err(Error::unsupported(
+                "closing a topic (`close_with`) is not yet on the Redis engine",
+            )),
             // The Redis engine's futures are boxed (here and below) so the futures of
             // in-process users stay small with the feature on.
             #[cfg(feature = "redis")]
@@ -69,21 +81,27 @@ impl Engine {
     }
 
     /// The receiver, the replay, and the topic's name as the engine keeps it (shared, not
-    /// copied per subscriber).
+    /// copied per subscriber). The topic is created if missing and `create`, else the call
+    /// is [`NotFound`](crate::ErrorKind::NotFound).
     pub(super) async fn subscribe(
         &self,
         topic: &str,
         since: Since,
+        create: bool,
     ) -> Result<(Receiver<Signal>, Replay, Arc<str>)> {
         match self {
-            Engine::Memory(engine) => engine.subscribe(topic, since),
+            Engine::Memory(engine) => engine.subscribe(topic, since, create),
+            #[cfg(feature = "redis")]
+            Engine::Redis(_) if !create => Err(Error::unsupported(
+                "`subscribe_existing` is not yet on the Redis engine",
+            )),
             #[cfg(feature = "redis")]
             Engine::Redis(engine) => Box::pin(engine.subscribe(topic, since)).await,
         }
     }
 
-    /// A subscription of `topic` on this node ended.
-    pub(super) fn left(&self, topic: &str) {
+    /// A subscription of `topic` (the name as the engine gave it) on this node ended.
+    pub(super) fn left(&self, topic: &Arc<str>) {
         match self {
             Engine::Memory(engine) => engine.left(topic),
             // Its reader drops a topic once no receiver is left.

@@ -46,6 +46,15 @@ impl Sse {
     /// [`retry_later`](Self::retry_later): Redis being down must not answer an error status,
     /// which makes an `EventSource` give up for good.
     ///
+    /// A topic with a lifecycle (a job that finishes: [`Hub::close_with`](super::Hub::close_with))
+    /// ends the stream after its final event. Its action answers, before `live.sse()`
+    /// commits: an unknown topic ([`subscribe_existing`](super::Hub::subscribe_existing)'s
+    /// [`NotFound`](crate::ErrorKind::NotFound)) `404`; a
+    /// [finished](super::Subscription::is_finished) subscription (a reconnect after the final
+    /// event) `204` with [`stop_reconnecting`](crate::Live::stop_reconnecting), or the
+    /// browser would reconnect for ever; anything else `live.sse(..).forward(subscription)`.
+    /// [`Live::follow`](crate::Live::follow) is that in one call.
+    ///
     /// ```
     /// # use live_runtime::prelude::*;
     /// # use live_runtime::broadcast::{Delivery, EventId, Hub};
@@ -123,7 +132,10 @@ impl Sse {
         self.stream().write(bytes).await
     }
 
-    fn hand_over(&mut self, deliveries: impl Stream<Item = Delivery> + Send + 'static) -> Result {
+    pub(super) fn hand_over(
+        &mut self,
+        deliveries: impl Stream<Item = Delivery> + Send + 'static,
+    ) -> Result {
         let mut retry = self.take_retry();
         let stream = self.stream();
         let stats = stream.shared().stats.clone();

@@ -80,9 +80,10 @@
 //!   further behind never slows the publisher or the other subscribers: it catches up from
 //!   the history, seamlessly while the history still reaches back to its last event, after a
 //!   gap otherwise. Memory never grows with a slow reader.
-//! - **Bounded topics.** A topic is held while it retains events or has subscribers; one
-//!   with neither is freed (its events age out even if nothing is published again), so a
-//!   topic costs a few hundred bytes plus its events, and its queue while it has subscribers.
+//! - **Bounded topics.** A topic is held while it retains events or has subscribers (or was
+//!   closed, for [`closed_topic_age`](HubConfig::closed_topic_age)); one with neither is
+//!   freed (its events age out even if nothing is published again), so a topic costs a few
+//!   hundred bytes plus its events, and its queue while it has subscribers.
 //!   At most [`HubConfig::max_topics`] are held (default 100,000): past it, a publish or
 //!   subscribe that would create a topic fails with
 //!   [`TooManyTopics`](crate::ErrorKind::TooManyTopics) (a `503` before commit), and the
@@ -92,7 +93,9 @@
 //!   [`HubConfig::max_payload_bytes`], default 64 KiB),
 //!   [`InvalidTopic`](crate::ErrorKind::InvalidTopic) (empty, or over 1,024 bytes),
 //!   [`InvalidEvent`](crate::ErrorKind::InvalidEvent) (an event name with a line break),
-//!   [`TooManyTopics`](crate::ErrorKind::TooManyTopics) (a new topic past the limit) or
+//!   [`TooManyTopics`](crate::ErrorKind::TooManyTopics) (a new topic past the limit),
+//!   [`TopicClosed`](crate::ErrorKind::TopicClosed) (a topic closed with
+//!   [`close_with`](Hub::close_with)) or
 //!   [`Unavailable`](crate::ErrorKind::Unavailable) (Redis unreachable); each answers a
 //!   fitting 4xx/5xx if returned from an action before commit.
 //!   `Unavailable` after Redis stopped answering in the middle of a publish (a 2 s timeout)
@@ -101,12 +104,50 @@
 //!
 //! [`stats()`](crate::stats) counts subscribers, events published and delivered, gaps and
 //! Redis reconnects.
+//!
+//! # Topic kinds and lifecycle
+//!
+//! A topic's kind is set by its first publish: [`publish`](Hub::publish) and
+//! [`publish_event`](Hub::publish_event) make a *log topic* (a chat room: a history,
+//! replayed), [`publish_value`](Hub::publish_value) a *value topic* (a job's progress, a
+//! price: only its current value). Publishing the other kind to it is an
+//! [`InvalidTopic`](crate::ErrorKind::InvalidTopic) error. Either kind can be closed with a
+//! final event ([`close_with`](Hub::close_with)); a closed topic is kept for
+//! [`HubConfig::closed_topic_age`] (default 1 hour), then forgotten.
+//!
+//! What a subscription yields, by where it starts (`id`: its `Last-Event-ID`):
+//!
+//! | topic | no id ([`Since::Now`]) | after `id` |
+//! | --- | --- | --- |
+//! | log, open | the events published from now | the retained events after `id` (a [`Gap`] first if `id` is older than the history or of another), then live ones |
+//! | value, open | the current value, then changes | the current value if it changed since `id` (never a gap, never the values in between; an old, trimmed or foreign `id` gets the current value), then changes; nothing before the changes if `id` is the current value |
+//! | log, closed | the final event, then the end | the retained events after `id`, then the final event, then the end |
+//! | value, closed | the final event, then the end | the final event, then the end |
+//! | closed, after `id` = the final event | | nothing: the subscription [is finished](Subscription::is_finished) from the start |
+//! | unknown (never published to, or forgotten) | [`subscribe`](Hub::subscribe) creates a log topic; [`subscribe_existing`](Hub::subscribe_existing) is [`NotFound`](crate::ErrorKind::NotFound) (`404`) | the same |
+//!
+//! Live subscribers of a topic that is closed receive its final event, then their stream
+//! ends (`None`), and [`Sse::forward`](crate::sse::Sse::forward) ends the response cleanly:
+//! nothing is sent after the final event. A publish to a closed topic is a
+//! [`TopicClosed`](crate::ErrorKind::TopicClosed) error (`409` before commit). A topic that
+//! exists with no events yet (it has subscribers) is not unknown.
+//!
+//! So an action that follows a topic with a lifecycle answers, before it commits: unknown →
+//! `404`; [finished](Subscription::is_finished) → `204`
+//! ([`stop_reconnecting`](crate::Live::stop_reconnecting): the `EventSource` stops for good);
+//! else `live.sse(..).forward(subscription)`. [`Live::follow`](crate::Live::follow) does it
+//! in one call.
+//!
+//! Value topics, closing and `subscribe_existing` are not yet on the Redis engine: there they
+//! fail with [`Unsupported`](crate::ErrorKind::Unsupported) (`501` before commit).
 
 mod config;
 mod engine;
 mod event;
+mod follow;
 mod forward;
 mod id;
+mod kind;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -129,6 +170,7 @@ use crate::error::{Error, Result};
 use crate::stats;
 use engine::{Engine, Replay};
 use event::{check_event_name, payload_text};
+use kind::Write;
 use memory::MemoryEngine;
 
 /// The longest topic name, in bytes.
@@ -222,7 +264,7 @@ impl Hub {
         topic: &str,
         payload: &T,
     ) -> Result<EventId> {
-        self.send(topic, None, payload).await
+        self.send(topic, Write::Append, None, payload).await
     }
 
     /// Publishes `payload` as an SSE event named `event` (the `event:` field; an
@@ -233,19 +275,106 @@ impl Hub {
         event: &str,
         payload: &T,
     ) -> Result<EventId> {
-        check_event_name(event)?;
-        self.send(topic, Some(event.into()), payload).await
+        self.send(topic, Write::Append, Some(event), payload).await
+    }
+
+    /// Publishes `payload` as the new current value of the *value topic* `topic`, as an SSE
+    /// event named `event`: the topic keeps this value only, not a history. A new subscriber
+    /// gets the current value first, then the changes; one resuming after `Last-Event-ID`
+    /// gets the current value if it changed since that id (none of the values in between,
+    /// and never a [`Gap`]: an old, trimmed or foreign id just gets the current value), and
+    /// nothing if that id is the current value. For a job's progress, a price, a counter.
+    ///
+    /// A topic's kind is set by its first publish: `publish` and `publish_event` make a log
+    /// topic, `publish_value` a value topic. The current value ages out like an event, after
+    /// [`history_age`](HubConfig::history_age).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> live_runtime::Result {
+    /// use live_runtime::broadcast::{Delivery, Hub, HubConfig, Since};
+    /// let hub = Hub::memory(HubConfig::default());
+    /// let first = hub.publish_value("job-7", "progress", &serde_json::json!({"percent": 10})).await?;
+    /// hub.publish_value("job-7", "progress", &serde_json::json!({"percent": 20})).await?;
+    /// hub.publish_value("job-7", "progress", &serde_json::json!({"percent": 30})).await?;
+    /// // A page that resumes after the first value gets the current one, not the 20.
+    /// let mut progress = hub.subscribe("job-7", Since::After(first)).await?;
+    /// let Some(Delivery::Event(event)) = progress.next().await else { unreachable!() };
+    /// assert_eq!(event.data(), r#"{"percent":30}"#);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`publish`](Self::publish);
+    /// [`InvalidTopic`](crate::ErrorKind::InvalidTopic) if `topic` is a log topic;
+    /// [`TopicClosed`](crate::ErrorKind::TopicClosed) if it was closed;
+    /// [`Unsupported`](crate::ErrorKind::Unsupported) on the Redis engine (not yet there).
+    pub async fn publish_value<T: Serialize + ?Sized>(
+        &self,
+        topic: &str,
+        event: &str,
+        payload: &T,
+    ) -> Result<EventId> {
+        self.send(topic, Write::Replace, Some(event), payload).await
+    }
+
+    /// Publishes a final event named `event` to `topic` and closes it: a job that finished, a
+    /// room that was shut. Works on either kind of topic (a new one is a log topic); on a
+    /// value topic the final event becomes its current value.
+    ///
+    /// Live subscribers receive the final event, then their stream ends (`None`), so
+    /// [`Sse::forward`](crate::sse::Sse::forward) ends the response cleanly after it. A
+    /// subscriber arriving or resuming after the close gets what it missed (a log topic: the
+    /// retained events after its id, then the final event; a value topic: the final event;
+    /// a newcomer without an id: the final event) and then the end, at once. One resuming
+    /// after the final event gets nothing: its subscription
+    /// [`is_finished`](Subscription::is_finished), for the action to answer `204`.
+    ///
+    /// The closed topic is kept for [`closed_topic_age`](HubConfig::closed_topic_age)
+    /// (default 1 hour); after that it is unknown, and a publish would create it anew.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> live_runtime::Result {
+    /// use live_runtime::broadcast::{Delivery, Hub, HubConfig, Since};
+    /// let hub = Hub::memory(HubConfig::default());
+    /// let mut job = hub.subscribe("job-7", Since::Now).await?;
+    /// let done = hub.close_with("job-7", "done", "42").await?;
+    /// let Some(Delivery::Event(event)) = job.next().await else { unreachable!() };
+    /// assert_eq!(event.id(), done);
+    /// assert!(job.next().await.is_none(), "the end");
+    /// assert!(hub.publish_event("job-7", "progress", "more").await.is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`publish`](Self::publish);
+    /// [`TopicClosed`](crate::ErrorKind::TopicClosed) if it was closed already;
+    /// [`Unsupported`](crate::ErrorKind::Unsupported) on the Redis engine (not yet there).
+    pub async fn close_with<T: Serialize + ?Sized>(
+        &self,
+        topic: &str,
+        event: &str,
+        payload: &T,
+    ) -> Result<EventId> {
+        self.send(topic, Write::Close, Some(event), payload).await
     }
 
     async fn send<T: Serialize + ?Sized>(
         &self,
         topic: &str,
-        event: Option<Box<str>>,
+        write: Write,
+        event: Option<&str>,
         payload: &T,
     ) -> Result<EventId> {
         check_topic(topic)?;
+        if let Some(event) = event {
+            check_event_name(event)?;
+        }
         let data = payload_text(payload, self.inner.config.max_payload_bytes)?;
-        let id = self.inner.engine.publish(topic, event, data).await?;
+        let id = self
+            .inner
+            .engine
+            .publish(topic, write, event.map(Box::from), data)
+            .await?;
         stats::published();
         Ok(id)
     }
@@ -261,9 +390,47 @@ impl Hub {
     /// [`Unavailable`](crate::ErrorKind::Unavailable) when the Redis engine cannot read the
     /// history.
     pub async fn subscribe(&self, topic: &str, since: impl Into<Since>) -> Result<Subscription> {
+        self.subscribe_to(topic, since.into(), true).await
+    }
+
+    /// Like [`subscribe`](Self::subscribe), but a topic that does not exist (never published
+    /// to, or a closed topic past its [`closed_topic_age`](HubConfig::closed_topic_age)) is
+    /// an error that answers `404` before commit, where `subscribe` would create it. A topic
+    /// that exists with no events yet (one with subscribers) is found.
+    ///
+    /// An action that follows one job answers: an unknown topic `404`, a
+    /// [finished](Subscription::is_finished) subscription `204` (an `EventSource` stops
+    /// reconnecting), anything else as a stream. [`Live::follow`](crate::Live::follow) does
+    /// all three.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> live_runtime::Result {
+    /// use live_runtime::ErrorKind;
+    /// use live_runtime::broadcast::{Hub, HubConfig, Since};
+    /// let hub = Hub::memory(HubConfig::default());
+    /// let unknown = hub.subscribe_existing("job-7", Since::Now).await.unwrap_err();
+    /// assert_eq!(unknown.kind(), ErrorKind::NotFound);
+    /// hub.publish_value("job-7", "progress", "0").await?;
+    /// assert!(hub.subscribe_existing("job-7", Since::Now).await.is_ok());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`subscribe`](Self::subscribe) but
+    /// [`TooManyTopics`](crate::ErrorKind::TooManyTopics);
+    /// [`NotFound`](crate::ErrorKind::NotFound) for a topic that does not exist;
+    /// [`Unsupported`](crate::ErrorKind::Unsupported) on the Redis engine (not yet there).
+    pub async fn subscribe_existing(
+        &self,
+        topic: &str,
+        since: impl Into<Since>,
+    ) -> Result<Subscription> {
+        self.subscribe_to(topic, since.into(), false).await
+    }
+
+    async fn subscribe_to(&self, topic: &str, since: Since, create: bool) -> Result<Subscription> {
         check_topic(topic)?;
-        let since = since.into();
-        let (receiver, replay, topic) = self.inner.engine.subscribe(topic, since).await?;
+        let (receiver, replay, topic) = self.inner.engine.subscribe(topic, since, create).await?;
         let after = match since {
             Since::After(id) => Some(id),
             Since::Now | Since::Beginning => None,
@@ -313,8 +480,8 @@ impl Hub {
         self.inner.engine.usage()
     }
 
-    /// A subscription of `topic` ended.
-    pub(crate) fn left(&self, topic: &str) {
+    /// A subscription of `topic` (the name as the engine gave it) ended.
+    pub(crate) fn left(&self, topic: &Arc<str>) {
         self.inner.engine.left(topic);
     }
 

@@ -68,6 +68,9 @@ pub struct Subscription {
     /// The last event handed out (or the position the subscription started at): anything at
     /// or before it is a duplicate.
     last: Option<EventId>,
+    /// The engine will signal nothing more (the topic was closed): once the backlog is
+    /// handed out, the subscription ends.
+    closed: bool,
     stats: SubscriberStats,
 }
 
@@ -120,6 +123,7 @@ impl Subscription {
             hub,
             topic,
             backlog: None,
+            closed: receiver.is_closed(),
             signals: signals(receiver),
             last: since,
             stats: SubscriberStats::new(),
@@ -138,12 +142,33 @@ impl Subscription {
         self.last
     }
 
+    /// Whether the subscription will yield nothing more: its topic was closed
+    /// ([`Hub::close_with`]) and everything owed after its starting point was handed out (for
+    /// one subscribed before the close, known once it yielded `None`). A subscription that
+    /// resumes after a closed topic's final event is finished from the start: answer it with [`Live::stop_reconnecting`](crate::Live::stop_reconnecting)
+    /// (`204`, an `EventSource` stops for good) rather than a stream that ends at once, which
+    /// the browser would reconnect to for ever. [`Live::follow`](crate::Live::follow) does
+    /// it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> live_runtime::Result {
+    /// use live_runtime::broadcast::{Hub, HubConfig, Since};
+    /// let hub = Hub::memory(HubConfig::default());
+    /// let done = hub.close_with("job-7", "done", "42").await?;
+    /// assert!(!hub.subscribe("job-7", Since::Now).await?.is_finished(), "owed the final event");
+    /// assert!(hub.subscribe("job-7", Since::After(done)).await?.is_finished());
+    /// # Ok(()) }
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.closed && self.backlog.is_none()
+    }
+
     /// The next delivery, as [`StreamExt::next`](futures_util::StreamExt::next) gives it.
-    /// Waits for the next publish when the replay is done. A subscription keeps its hub's
-    /// engine alive, so it lasts until dropped: end it with your own signal (the client
-    /// leaving, [`Shutdown`](crate::Shutdown), an event that says the topic is done), as
-    /// [`Sse::forward`](crate::sse::Sse::forward) does. `None` is reserved for an engine that
-    /// stopped. Cancel-safe, for `tokio::select!`. In a loop of your own, mind
+    /// Waits for the next publish when the replay is done. `None` after a closed topic's
+    /// final event ([`Hub::close_with`]); otherwise a subscription keeps its hub's engine
+    /// alive, so it lasts until dropped: end it with your own signal (the client leaving,
+    /// [`Shutdown`](crate::Shutdown)), as [`Sse::forward`](crate::sse::Sse::forward) does.
+    /// Cancel-safe, for `tokio::select!`. In a loop of your own, mind
     /// [the gap rule](Subscription#the-gap-rule).
     pub async fn next(&mut self) -> Option<Delivery> {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
@@ -230,7 +255,10 @@ impl Stream for Subscription {
                     this.catch_up(CatchUp::Behind);
                 }
                 Some(Ok(Signal::Reset)) => this.catch_up(CatchUp::Reset),
-                Some(Err(RecvError::Closed)) | None => return Poll::Ready(None),
+                Some(Err(RecvError::Closed)) | None => {
+                    this.closed = true;
+                    return Poll::Ready(None);
+                }
             }
         }
     }

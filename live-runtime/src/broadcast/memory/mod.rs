@@ -1,5 +1,5 @@
 //! The in-process engine: one node, history in a ring per topic, each topic held only while
-//! it retains events or has subscribers.
+//! it retains events or has subscribers, or was closed and is not yet forgotten.
 
 mod expiry;
 mod topic;
@@ -16,11 +16,12 @@ use tokio::time::Instant;
 
 use super::engine::{Replay, Signal, lock};
 use super::id::EventId;
+use super::kind::Write;
 use super::{HubConfig, HubUsage, Since};
 use crate::error::{Error, Result};
 use crate::stream_state::timers_enabled;
 use expiry::{Expiry, sweep};
-use topic::{Topic, expiry};
+use topic::Topic;
 
 /// Topics looked at per hold of the table's lock when their events age out.
 const BATCH: usize = 1024;
@@ -60,18 +61,24 @@ impl MemoryEngine {
         }
     }
 
-    /// Runs `f` on the topic, locked, created if missing, with its name as the engine keeps it.
+    /// Runs `f` on the topic, locked, with its name as the engine keeps it; created if
+    /// missing and `create`, else [`NotFound`](crate::ErrorKind::NotFound).
     fn with_topic<R>(
         &self,
         name: &str,
         now: Instant,
+        create: bool,
         f: impl FnOnce(&mut Topic, &Arc<str>) -> R,
     ) -> Result<R> {
         loop {
-            let (key, topic) = self.shared.find_or_create(name, now)?;
-            let mut topic = lock(&topic);
-            if !topic.removed {
-                return Ok(f(&mut topic, &key));
+            let (key, topic) = self.shared.find_or_create(name, now, create)?;
+            let mut locked = lock(&topic);
+            if locked.is_forgotten(now) {
+                // Closed and past its age, but not looked at yet (no timer, or not yet run).
+                drop(locked);
+                self.shared.forget(&key, now);
+            } else if !locked.removed {
+                return Ok(f(&mut locked, &key));
             }
         }
     }
@@ -79,21 +86,33 @@ impl MemoryEngine {
     pub(crate) fn publish(
         &self,
         name: &str,
+        write: Write,
         event: Option<Box<str>>,
         data: Box<str>,
     ) -> Result<EventId> {
         let shared = &*self.shared;
         let now = Instant::now();
-        let (id, first) = self.with_topic(name, now, |topic, key| {
-            let (id, first) = topic.publish(event, data, now, &shared.config, &shared.retained);
-            (id, first.then(|| key.clone()))
-        })?;
+        let (id, due) = self.with_topic(name, now, true, |topic, key| {
+            let (id, due) = topic.publish(
+                name,
+                write,
+                event,
+                data,
+                now,
+                &shared.config,
+                &shared.retained,
+            )?;
+            Ok::<_, Error>((
+                id,
+                due.map(|at| Expiry {
+                    at,
+                    topic: key.clone(),
+                }),
+            ))
+        })??;
         // Outside the topic's lock, which is never held while taking the table's.
-        if let Some(topic) = first {
-            self.queue(Expiry {
-                at: expiry(now, &shared.config),
-                topic,
-            });
+        if let Some(expiry) = due {
+            self.queue(expiry);
         }
         Ok(id)
     }
@@ -114,31 +133,40 @@ impl MemoryEngine {
     }
 
     /// The receiver, the replay, and the topic's name as the engine keeps it (shared, not
-    /// copied per subscriber). The subscription must call [`left`](Self::left) when it ends.
+    /// copied per subscriber); the topic is created if missing and `create`. The
+    /// subscription must call [`left`](Self::left) when it ends.
     pub(crate) fn subscribe(
         &self,
         name: &str,
         since: Since,
+        create: bool,
     ) -> Result<(broadcast::Receiver<Signal>, Replay, Arc<str>)> {
         let shared = &*self.shared;
         let now = Instant::now();
-        self.with_topic(name, now, |topic, key| {
+        self.with_topic(name, now, create, |topic, key| {
             let (receiver, replay) = topic.subscribe(since, now, &shared.config, &shared.retained);
             (receiver, replay, key.clone())
         })
     }
 
-    /// A subscription of `name` ended: its queue goes with the last subscriber, and the topic
-    /// too if it holds no events.
-    pub(crate) fn left(&self, name: &str) {
+    /// A subscription of `key` (the name as the engine gave it) ended: its queue goes with
+    /// the last subscriber, and the topic too if it holds no events. A closed topic may have
+    /// been forgotten before its subscribers left, and its name taken by a new topic, which
+    /// the key tells apart.
+    pub(crate) fn left(&self, key: &Arc<str>) {
         let mut table = lock(&self.shared.table);
-        let Some(topic) = table.topics.get(name).cloned() else {
+        let Some(topic) = table
+            .topics
+            .get_key_value(&**key)
+            .filter(|(held, _)| Arc::ptr_eq(held, key))
+            .map(|(_, topic)| topic.clone())
+        else {
             return;
         };
         let mut topic = lock(&topic);
         topic.left(&self.shared.config, &self.shared.retained);
         if topic.is_unused() {
-            self.shared.remove(&mut table, name, &mut topic);
+            self.shared.remove(&mut table, key, &mut topic);
         }
     }
 
@@ -181,11 +209,19 @@ impl Drop for MemoryEngine {
 }
 
 impl Shared {
-    /// The topic named `name`, created if missing and the table has room.
-    fn find_or_create(&self, name: &str, now: Instant) -> Result<(Arc<str>, Arc<Mutex<Topic>>)> {
+    /// The topic named `name`, created if missing, `create` and the table has room.
+    fn find_or_create(
+        &self,
+        name: &str,
+        now: Instant,
+        create: bool,
+    ) -> Result<(Arc<str>, Arc<Mutex<Topic>>)> {
         let mut table = lock(&self.table);
         if let Some((key, topic)) = table.topics.get_key_value(name) {
             return Ok((key.clone(), topic.clone()));
+        }
+        if !create {
+            return Err(Error::not_found(name));
         }
         if table.topics.len() >= self.config.max_topics {
             // Topics whose events aged out may not have been looked at yet (there is no
@@ -211,12 +247,19 @@ impl Shared {
             let Some(due) = table.expiries.peek_mut().filter(|e| e.at <= now) else {
                 break;
             };
-            let Expiry { topic: name, .. } = PeekMut::pop(due);
-            // A queued topic is forgotten only here, so it is in the table.
+            let Expiry {
+                topic: name,
+                at: due_at,
+            } = PeekMut::pop(due);
+            // Gone already (a closed topic forgotten as it was found), or queued again for
+            // another time (closed since).
             let Some(topic) = table.topics.get(&name).cloned() else {
                 continue;
             };
             let mut topic = lock(&topic);
+            if topic.due != Some(due_at) {
+                continue;
+            }
             match topic.expire(now, &self.config, &self.retained) {
                 Some(at) => table.expiries.push(Expiry { at, topic: name }),
                 None if topic.is_unused() => self.remove(table, &name, &mut topic),
@@ -227,6 +270,19 @@ impl Shared {
             table.expiries.shrink_to(table.expiries.len() * 2);
         }
         table.expiries.peek().map(|e| e.at)
+    }
+
+    /// Forgets the closed topic `key` once its time is up, if nothing did yet.
+    fn forget(&self, key: &Arc<str>, now: Instant) {
+        let mut table = lock(&self.table);
+        let Some(topic) = table.topics.get(&**key).cloned() else {
+            return;
+        };
+        let mut topic = lock(&topic);
+        if topic.is_forgotten(now) {
+            topic.expire(now, &self.config, &self.retained);
+            self.remove(&mut table, key, &mut topic);
+        }
     }
 
     /// Forgets a topic that nothing holds.
