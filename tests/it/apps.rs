@@ -12,6 +12,8 @@ pub mod chat;
 pub mod export;
 #[path = "../../examples/hello.rs"]
 pub mod hello;
+#[path = "../../examples/jobs.rs"]
+pub mod jobs;
 #[path = "../../examples/rails_parity.rs"]
 pub mod rails_parity;
 #[path = "../../examples/stocks.rs"]

@@ -23,6 +23,7 @@ mod examples;
 mod hello;
 mod http2;
 mod hub_topics;
+mod jobs;
 mod locals;
 mod metrics;
 mod rails_parity;
