@@ -171,7 +171,8 @@ pub(super) async fn chromedriver() -> (Process, u16) {
     (driver, port)
 }
 
-async fn browser() -> (Process, Client) {
+/// chromedriver and a headless Chromium session on it (shared with `browser_jobs`).
+pub(super) async fn browser() -> (Process, Client) {
     let (driver, port) = chromedriver().await;
     let profile = std::env::temp_dir().join(format!("live-chromium-{}-{port}", std::process::id()));
     let mut capabilities = serde_json::Map::new();

@@ -22,17 +22,17 @@ use serde_json::{Value, json};
 
 const ROOM: &str = "lobby";
 
-/// A chat node: the example's process on `port`, sharing `redis`.
-async fn start_node(binary: &Path, port: u16, redis: &RedisServer) -> Process {
+/// A node: an example's process (`binary`) on `port`, sharing `redis` (also `browser_jobs`').
+pub(super) async fn start_node(binary: &Path, port: u16, redis: &RedisServer) -> Process {
     let child = Command::new(binary)
         .env("PORT", port.to_string())
         .env("REDIS_URL", redis.url())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
-        .expect("the chat example starts");
+        .expect("the example starts");
     let process = Process(child);
-    wait_until("the chat node accepts connections", || accepts(port)).await;
+    wait_until("the node accepts connections", || accepts(port)).await;
     process
 }
 

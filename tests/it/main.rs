@@ -13,6 +13,7 @@ mod bad_input;
 mod broadcast;
 mod browser;
 mod browser_chat;
+mod browser_jobs;
 mod chat;
 mod conformance;
 mod controller;
