@@ -237,22 +237,11 @@ impl JobsController {
         live: Live,
     ) -> live_runtime::Result {
         let since = Since::after_or(last.into_inner(), Since::Beginning);
-        let options = SseOptions::new().retry(RETRY);
-        // Subscribe first: `live.sse` commits, and an unknown job must be a `404`.
-        let progress = match self.hub.subscribe_existing(&topic(&id)?, since).await {
-            Ok(progress) => progress,
-            // Redis down: a stream the browser retries (an error status makes it give up).
-            Err(error) if error.kind() == ErrorKind::Unavailable => {
-                return live.sse(options).retry_later(error);
-            }
-            Err(error) => return Err(error),
-        };
-        // A reconnection after `done`: `204` tells the `EventSource` to stop.
-        if progress.is_finished() {
-            return live.stop_reconnecting();
-        }
-        // The stream ends after `done`, when the hub closes the topic.
-        live.sse(options).forward(progress).await
+        let progress = self.hub.subscribe_existing(&topic(&id)?, since).await;
+        // Before anything is committed: an unknown job is a `404`, a reconnection after `done`
+        // a `204` (the `EventSource` stops), Redis down a stream the browser retries; else
+        // the progress, until `done` closes the topic.
+        live.follow(SseOptions::new().retry(RETRY), progress).await
     }
 }
 
