@@ -145,10 +145,10 @@ impl Subscription {
     /// Whether the subscription will yield nothing more: its topic was closed
     /// ([`Hub::close_with`]) and everything owed after its starting point was handed out (for
     /// one subscribed before the close, known once it yielded `None`). A subscription that
-    /// resumes after a closed topic's final event is finished from the start: answer it with [`Live::stop_reconnecting`](crate::Live::stop_reconnecting)
-    /// (`204`, an `EventSource` stops for good) rather than a stream that ends at once, which
-    /// the browser would reconnect to for ever. [`Live::follow`](crate::Live::follow) does
-    /// it.
+    /// resumes after a closed topic's final event is finished from the start: answer it with
+    /// [`Live::stop_reconnecting`](crate::Live::stop_reconnecting) (`204`, an `EventSource`
+    /// stops for good) rather than a stream that ends at once, which the browser would
+    /// reconnect to for ever. [`Live::follow`](crate::Live::follow) does it.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> live_runtime::Result {
