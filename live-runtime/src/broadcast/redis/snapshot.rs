@@ -6,6 +6,7 @@ use crate::broadcast::Since;
 use crate::broadcast::engine::Replay;
 use crate::broadcast::event::BroadcastEvent;
 use crate::broadcast::id::{EventId, Position};
+use crate::broadcast::kind::TopicKind;
 
 /// What `read.lua` returns.
 pub(super) struct Snapshot {
@@ -15,7 +16,15 @@ pub(super) struct Snapshot {
     /// The first id of a topic that Redis had forgotten entirely (or never had): ids before
     /// it may have missed anything.
     pub(super) born: Option<Position>,
+    /// The id before the first event read.
+    pub(super) before: Option<Position>,
     pub(super) events: Vec<Arc<BroadcastEvent>>,
+    /// `None` for a topic with no events (it has no kind until its next publish).
+    pub(super) kind: Option<TopicKind>,
+    /// Closed: its last event is the final one, and nothing follows.
+    pub(super) closed: bool,
+    /// The topic's meta hash exists: it was published to and is not forgotten.
+    pub(super) exists: bool,
 }
 
 impl Snapshot {
@@ -30,6 +39,10 @@ impl Snapshot {
     /// The replay of a new subscription from `since`.
     pub(super) fn subscribed(self, since: Since) -> Replay {
         match since {
+            Since::After(id) if self.kind == Some(TopicKind::Value) => self.newest(Some(id)),
+            _ if self.kind == Some(TopicKind::Value) => self.newest(None),
+            // The read holds the final event alone.
+            Since::Now if self.closed => self.newest(None),
             Since::Now => Replay {
                 gap: false,
                 head: self.last_id(),
@@ -42,7 +55,29 @@ impl Snapshot {
 
     /// The replay of a live subscription catching up after `after`.
     pub(super) fn caught_up(self, after: Option<EventId>) -> Replay {
+        if self.kind == Some(TopicKind::Value) {
+            return self.newest(after);
+        }
         self.replay(after, false)
+    }
+
+    /// The newest event read (a value topic's current value, a closed topic's final event),
+    /// never after a gap; nothing if `after` is it.
+    fn newest(self, after: Option<EventId>) -> Replay {
+        let current = self.last_id();
+        let before = self.epoch.map(|epoch| EventId {
+            epoch,
+            position: self.before.unwrap_or_default(),
+        });
+        Replay {
+            gap: false,
+            head: if after.is_some() && after == current {
+                after
+            } else {
+                before
+            },
+            events: self.events,
+        }
     }
 
     /// The replay after `after`: a gap if `after` is of another history, past the end of
@@ -92,7 +127,11 @@ mod tests {
             trimmed: trimmed.map(at),
             last: last.map(at),
             born: born.map(at),
+            before: None,
             events: Vec::new(),
+            kind: Some(TopicKind::Log),
+            closed: false,
+            exists: true,
         }
     }
 
