@@ -177,6 +177,51 @@ mod tests {
     }
 
     #[test]
+    fn a_value_topic_gives_its_current_value_never_a_gap() {
+        // The current value is 9, read after 7 (the id before it).
+        let value = || Snapshot {
+            kind: Some(TopicKind::Value),
+            before: Some(at(7)),
+            ..snapshot(Some(7), Some(9), None)
+        };
+        for since in [
+            Since::Now,
+            Since::Beginning,
+            Since::After(id(4)),
+            Since::After(EventId::new(EPOCH + 1, 4, 0)),
+            Since::After(id(12)),
+        ] {
+            assert_eq!(
+                gap_and_head(value().subscribed(since)),
+                (false, Some(id(7))),
+                "{since:?}"
+            );
+        }
+        // A resume at the current value waits for the next.
+        assert_eq!(
+            gap_and_head(value().subscribed(Since::After(id(9)))),
+            (false, Some(id(9)))
+        );
+        assert_eq!(
+            gap_and_head(value().caught_up(Some(id(2)))),
+            (false, Some(id(7)))
+        );
+    }
+
+    #[test]
+    fn a_newcomer_to_a_closed_log_topic_starts_before_its_final_event() {
+        let closed = Snapshot {
+            closed: true,
+            before: Some(at(8)),
+            ..snapshot(Some(2), Some(9), None)
+        };
+        assert_eq!(
+            gap_and_head(closed.subscribed(Since::Now)),
+            (false, Some(id(8)))
+        );
+    }
+
+    #[test]
     fn new_subscriptions_start_at_the_end_or_the_start() {
         assert_eq!(
             gap_and_head(snapshot(Some(2), Some(9), None).subscribed(Since::Now)),

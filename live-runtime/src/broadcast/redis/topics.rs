@@ -388,6 +388,26 @@ mod tests {
     }
 
     #[test]
+    fn a_final_event_ends_the_queue_and_the_reading() {
+        let (topics, keys, mut receiver) = node();
+        let epoch = format!("{EPOCH:08x}");
+        let entries = vec![
+            published(EPOCH, "2-0", "1-0", "b"),
+            entry(
+                "3-0",
+                &[("h", &epoch), ("p", "2-0"), ("d", "end"), ("f", "1")],
+            ),
+        ];
+        assert!(topics.dispatch(reply(&keys, entries), false, &keys));
+        assert_eq!(received(&mut receiver), ["b", "end"]);
+        assert!(matches!(
+            receiver.try_recv(),
+            Err(broadcast::error::TryRecvError::Closed)
+        ));
+        assert!(cursor(&topics, &keys).is_empty());
+    }
+
+    #[test]
     fn a_later_first_read_says_whether_it_missed_what_the_node_reads_from() {
         let (topics, _keys, _receiver) = node();
         assert_eq!(topics.start("t", &snapshot(EPOCH, 0)), Start::Ahead);
