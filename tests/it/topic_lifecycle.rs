@@ -279,10 +279,11 @@ async fn forgotten(kind: Kind) {
     // The in-process hub forgets on tokio's clock, paused here; Redis expires keys on its own
     // clock, so there a short age, waited for in steps.
     let ms = match kind {
-        Kind::Memory => [60_000, 10_000, 59_000, 2_000],
-        Kind::Redis => [1_000, 100, 300, 50],
+        Kind::Memory => [60_000, 10_000, 59_000, 2_000, 62_000],
+        // Forgotten by a generous bound: a loaded machine is slow to look.
+        Kind::Redis => [1_000, 100, 300, 50, 3_000],
     };
-    let [age, history_age, kept_for, step] = ms.map(Duration::from_millis);
+    let [age, history_age, kept_for, step, gone_by] = ms.map(Duration::from_millis);
     // Events age out sooner, but a closed topic keeps its final event as long as itself.
     let config = HubConfig::default()
         .closed_topic_age(age)
@@ -309,7 +310,7 @@ async fn forgotten(kind: Kind) {
         }
     })
     .await;
-    assert!(closed_at.elapsed() < age + step * 2, "forgotten in time");
+    assert!(closed_at.elapsed() < gone_by, "forgotten in time");
     assert_eq!(hub.usage(), start_usage, "nothing of the topic is held");
 
     // The name is free: a new topic, which the old topic's last subscriber leaves alone.
