@@ -74,9 +74,6 @@ pub enum ErrorKind {
     /// ([`Hub::close_with`](crate::broadcast::Hub::close_with)): nothing was published.
     /// Answers `409 Conflict` before commit.
     TopicClosed,
-    /// A broadcast call the hub's engine does not offer yet (value topics, closing and
-    /// `subscribe_existing` on the Redis engine). Answers `501` before commit.
-    Unsupported,
     /// An error returned by the action itself.
     Action,
 }
@@ -190,13 +187,6 @@ impl Error {
     pub(crate) fn topic_closed(topic: &str) -> Self {
         let mut error = Self::of(ErrorKind::TopicClosed).with_status(StatusCode::CONFLICT);
         error.0.message = Some(format!("topic {topic:?} was closed").into());
-        error
-    }
-
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))] // only the Redis engine lacks calls
-    pub(crate) fn unsupported(what: &str) -> Self {
-        let mut error = Self::of(ErrorKind::Unsupported).with_status(StatusCode::NOT_IMPLEMENTED);
-        error.0.message = Some(what.into());
         error
     }
 
@@ -429,7 +419,6 @@ impl fmt::Display for Error {
             ErrorKind::TooManyTopics => "too many broadcast topics",
             ErrorKind::NotFound => "no such broadcast topic",
             ErrorKind::TopicClosed => "broadcast topic closed",
-            ErrorKind::Unsupported => "not supported by the broadcast engine",
             ErrorKind::Action => "",
         };
         f.write_str(what)?;
@@ -622,12 +611,6 @@ mod tests {
             "broadcast topic closed: topic \"job-7\" was closed"
         );
         assert_eq!(closed.status_code(), StatusCode::CONFLICT);
-        let unsupported = Error::unsupported("value topics are not yet on the Redis engine");
-        assert_eq!(
-            unsupported.to_string(),
-            "not supported by the broadcast engine: value topics are not yet on the Redis engine"
-        );
-        assert_eq!(unsupported.status_code(), StatusCode::NOT_IMPLEMENTED);
     }
 
     #[test]

@@ -32,8 +32,8 @@ pub struct HubConfig {
     /// its close (default 1 hour): until then a subscriber arriving or resuming gets its
     /// final event and the end, after it the topic is unknown
     /// ([`NotFound`](crate::ErrorKind::NotFound) to
-    /// [`subscribe_existing`](super::Hub::subscribe_existing)) and its name free again. The
-    /// Redis engine does not close topics yet.
+    /// [`subscribe_existing`](super::Hub::subscribe_existing)) and its name free again. With
+    /// Redis, the close sets the topic's keys to expire after it.
     pub closed_topic_age: Duration,
     /// The largest payload, in bytes once encoded (default 64 KiB).
     pub max_payload_bytes: usize,

@@ -9,8 +9,6 @@ use super::id::EventId;
 use super::kind::Write;
 use super::memory::MemoryEngine;
 use super::{HubUsage, Since};
-#[cfg(feature = "redis")]
-use crate::error::Error;
 use crate::error::Result;
 
 /// What the engine hands a subscription: events to replay, whether some were lost before
@@ -65,18 +63,10 @@ impl Engine {
     ) -> Result<EventId> {
         match self {
             Engine::Memory(engine) => engine.publish(topic, write, event, data),
-            #[cfg(feature = "redis")]
-            Engine::Redis(_) if write == Write::Replace => Err(Error::unsupported(
-                "value topics (`publish_value`) are not yet on the Redis engine",
-            )),
-            #[cfg(feature = "redis")]
-            Engine::Redis(_) if write == Write::Close => Err(Error::unsupported(
-                "closing a topic (`close_with`) is not yet on the Redis engine",
-            )),
             // The Redis engine's futures are boxed (here and below) so the futures of
             // in-process users stay small with the feature on.
             #[cfg(feature = "redis")]
-            Engine::Redis(engine) => Box::pin(engine.publish(topic, event, data)).await,
+            Engine::Redis(engine) => Box::pin(engine.publish(topic, write, event, data)).await,
         }
     }
 
@@ -92,11 +82,7 @@ impl Engine {
         match self {
             Engine::Memory(engine) => engine.subscribe(topic, since, create),
             #[cfg(feature = "redis")]
-            Engine::Redis(_) if !create => Err(Error::unsupported(
-                "`subscribe_existing` is not yet on the Redis engine",
-            )),
-            #[cfg(feature = "redis")]
-            Engine::Redis(engine) => Box::pin(engine.subscribe(topic, since)).await,
+            Engine::Redis(engine) => Box::pin(engine.subscribe(topic, since, create)).await,
         }
     }
 

@@ -138,8 +138,11 @@
 //! else `live.sse(..).forward(subscription)`. [`Live::follow`](crate::Live::follow) does it
 //! in one call.
 //!
-//! Value topics, closing and `subscribe_existing` are not yet on the Redis engine: there they
-//! fail with [`Unsupported`](crate::ErrorKind::Unsupported) (`501` before commit).
+//! Both engines have the same semantics. With Redis, a close seen by one node is seen by all,
+//! including a node whose connection was down at the time (it reads on from its last
+//! position when it reconnects); a topic exists for
+//! [`subscribe_existing`](Hub::subscribe_existing) once published to, or while the node
+//! asking has subscribers for it.
 
 mod config;
 mod engine;
@@ -306,8 +309,7 @@ impl Hub {
     /// # Errors
     /// Those of [`publish`](Self::publish);
     /// [`InvalidTopic`](crate::ErrorKind::InvalidTopic) if `topic` is a log topic;
-    /// [`TopicClosed`](crate::ErrorKind::TopicClosed) if it was closed;
-    /// [`Unsupported`](crate::ErrorKind::Unsupported) on the Redis engine (not yet there).
+    /// [`TopicClosed`](crate::ErrorKind::TopicClosed) if it was closed.
     pub async fn publish_value<T: Serialize + ?Sized>(
         &self,
         topic: &str,
@@ -347,8 +349,7 @@ impl Hub {
     ///
     /// # Errors
     /// Those of [`publish`](Self::publish);
-    /// [`TopicClosed`](crate::ErrorKind::TopicClosed) if it was closed already;
-    /// [`Unsupported`](crate::ErrorKind::Unsupported) on the Redis engine (not yet there).
+    /// [`TopicClosed`](crate::ErrorKind::TopicClosed) if it was closed already.
     pub async fn close_with<T: Serialize + ?Sized>(
         &self,
         topic: &str,
@@ -396,7 +397,8 @@ impl Hub {
     /// Like [`subscribe`](Self::subscribe), but a topic that does not exist (never published
     /// to, or a closed topic past its [`closed_topic_age`](HubConfig::closed_topic_age)) is
     /// an error that answers `404` before commit, where `subscribe` would create it. A topic
-    /// that exists with no events yet (one with subscribers) is found.
+    /// that exists with no events yet (one with subscribers) is found; with Redis, one with
+    /// subscribers on this node (Redis keeps no record of another node's subscribers).
     ///
     /// An action that follows one job answers: an unknown topic `404`, a
     /// [finished](Subscription::is_finished) subscription `204` (an `EventSource` stops
@@ -418,8 +420,7 @@ impl Hub {
     /// # Errors
     /// Those of [`subscribe`](Self::subscribe) but
     /// [`TooManyTopics`](crate::ErrorKind::TooManyTopics);
-    /// [`NotFound`](crate::ErrorKind::NotFound) for a topic that does not exist;
-    /// [`Unsupported`](crate::ErrorKind::Unsupported) on the Redis engine (not yet there).
+    /// [`NotFound`](crate::ErrorKind::NotFound) for a topic that does not exist.
     pub async fn subscribe_existing(
         &self,
         topic: &str,

@@ -1,5 +1,6 @@
 //! Stream entries as `publish.lua` writes them: the epoch (`h`), the id of the entry before
-//! (`p`), the event's name (`e`, if it has one) and its data (`d`).
+//! (`p`), the event's name (`e`, if it has one), its data (`d`) and, on a closed topic's final
+//! event, `f`.
 
 use std::sync::Arc;
 
@@ -23,6 +24,11 @@ pub(super) fn to_event(entry: &StreamId) -> Option<Arc<BroadcastEvent>> {
 /// The id of the entry added before this one to the same stream.
 pub(super) fn previous(entry: &StreamId) -> Option<Position> {
     field(entry, "p").as_deref().and_then(parse_position)
+}
+
+/// Whether the entry is a closed topic's final event: nothing follows it.
+pub(super) fn is_final(entry: &StreamId) -> bool {
+    entry.map.contains_key("f")
 }
 
 /// A field of an entry, as text.
@@ -72,6 +78,11 @@ pub(super) mod tests {
         assert_eq!(event.event(), Some("message"));
         assert_eq!(event.data(), "hi");
         assert_eq!(previous(&named), Some(Position { major: 6, minor: 0 }));
+        assert!(!is_final(&named));
+        assert!(is_final(&entry(
+            "9-0",
+            &[("h", "0000002a"), ("d", "end"), ("f", "1")]
+        )));
 
         let unnamed = entry("8-0", &[("h", "0000002a"), ("p", "7-1"), ("d", "{}")]);
         assert_eq!(to_event(&unnamed).unwrap().event(), None);

@@ -3,8 +3,12 @@
 //!
 //! - **Publish** is one script call (one round trip, whatever the number of subscribers): it
 //!   creates the history's epoch if Redis has none, `XADD`s the event with the epoch in it,
-//!   trims the stream to the configured count and age, and sets the key to expire when the
-//!   topic is quiet for longer than the age.
+//!   trims the stream to the configured count and age (a value topic to its latest entry),
+//!   and sets the key to expire when the topic is quiet for longer than the age. The topic's
+//!   kind and whether it is closed live in its meta hash, checked and set by the same script.
+//! - **Close** is a publish whose entry is flagged final: every node's reader dispatches it
+//!   in order, then ends that topic's local subscribers, including a node that reconnects
+//!   and reads on from its last id; the keys expire after the closed topic's age.
 //! - **Fan-out**: one reader task per hub does `XREAD BLOCK` on every topic this node has
 //!   subscribers for, from the last id it dispatched, and hands each entry to the node's
 //!   subscribers through a bounded per-topic channel.
@@ -33,6 +37,7 @@ use tokio::sync::broadcast;
 
 use crate::broadcast::engine::{Replay, Signal};
 use crate::broadcast::id::EventId;
+use crate::broadcast::kind::Write;
 use crate::broadcast::{HubConfig, Since};
 use crate::error::{Error, Result};
 use connection::Commands;
@@ -69,19 +74,31 @@ impl RedisEngine {
     pub(crate) async fn publish(
         &self,
         topic: &str,
+        write: Write,
         event: Option<Box<str>>,
         data: Box<str>,
     ) -> Result<EventId> {
         self.scripts
-            .publish(&self.commands, &self.keys, topic, event.as_deref(), &data)
+            .publish(
+                &self.commands,
+                &self.keys,
+                topic,
+                write,
+                event.as_deref(),
+                &data,
+            )
             .await
     }
 
+    /// As [`Engine::subscribe`](crate::broadcast::engine::Engine::subscribe): a topic
+    /// exists if Redis has its meta hash or this node has subscribers for it.
     pub(crate) async fn subscribe(
         &self,
         topic: &str,
         since: Since,
+        create: bool,
     ) -> Result<(broadcast::Receiver<Signal>, Replay, Arc<str>)> {
+        let known_here = self.topics.subscribers(topic) > 0;
         if !self.reader_started.is_completed() {
             self.reader_started.call_once(|| {
                 Reader::spawn(
@@ -100,6 +117,14 @@ impl RedisEngine {
             Since::After(id) => (exclusive(id.position), Some(id)),
         };
         let mut snapshot = self.read(topic, &start, after).await?;
+        if !create && !known_here && !snapshot.exists {
+            return Err(Error::not_found(topic));
+        }
+        if snapshot.closed {
+            // Nothing more comes: the subscription ends after its replay.
+            let ended = broadcast::channel(1).1;
+            return Ok((ended, snapshot.subscribed(since), key));
+        }
         match self.topics.start(topic, &snapshot) {
             Start::New => reader::wake(&self.commands, &self.keys).await,
             Start::Ahead => {

@@ -7,13 +7,27 @@ use redis::streams::StreamRangeReply;
 use redis::{Script, ScriptInvocation};
 
 use super::connection::{Commands, Retry};
-use super::entry::to_event;
+use super::entry::{previous, to_event};
 use super::keys::Keys;
 use super::snapshot::Snapshot;
 use super::stream_id::{epoch_text, event_id, parse_epoch, parse_position};
 use crate::broadcast::HubConfig;
 use crate::broadcast::id::{EventId, new_epoch};
+use crate::broadcast::kind::{TopicKind, Write};
 use crate::error::{Error, Result};
+
+/// What `read.lua` returns: the epoch, the newest id trimmed, the last id, the first id of a
+/// topic born again, the entries, the kind, the final event's id and whether the topic exists.
+type ReadReply = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    StreamRangeReply,
+    Option<String>,
+    Option<String>,
+    bool,
+);
 
 pub(super) struct Scripts {
     publish: Script,
@@ -21,6 +35,7 @@ pub(super) struct Scripts {
     /// The history's bounds, the first two arguments of both scripts.
     max_events: usize,
     age_ms: u64,
+    closed_age_ms: u64,
 }
 
 impl Scripts {
@@ -36,26 +51,46 @@ impl Scripts {
             )),
             max_events: config.history_events.max(1),
             age_ms: age_ms(config.history_age),
+            closed_age_ms: age_ms(config.closed_topic_age),
         }
     }
 
-    /// Adds an event to `topic`'s stream; returns its id.
+    /// Adds an event to `topic`'s stream as `write` says; returns its id.
     pub(super) async fn publish(
         &self,
         commands: &Commands,
         keys: &Keys,
         topic: &str,
+        write: Write,
         event: Option<&str>,
         data: &str,
     ) -> Result<EventId> {
+        let wanted = match write {
+            Write::Append => "log",
+            Write::Replace => "value",
+            Write::Close => "",
+        };
         let mut invocation = self.invocation(&self.publish, keys, topic);
         invocation
             .arg(epoch_text(new_epoch()))
             .arg(event.unwrap_or(""))
-            .arg(data);
+            .arg(data)
+            .arg(wanted)
+            .arg(if write == Write::Close { "1" } else { "" })
+            .arg(self.closed_age_ms);
         // Never sent twice: a publish whose reply was lost may have been stored.
-        let (epoch, id): (String, String) = commands.invoke(&invocation, Retry::Never).await?;
-        event_id(&epoch, &id).ok_or_else(|| Error::msg(format!("unexpected Redis id {epoch} {id}")))
+        let reply: Vec<String> = commands.invoke(&invocation, Retry::Never).await?;
+        let unexpected = || Error::msg(format!("unexpected Redis reply {reply:?}"));
+        match reply.as_slice() {
+            [closed] if closed == "closed" => Err(Error::topic_closed(topic)),
+            // The kind's error, which says what the topic is.
+            [refused, kind] if refused == "kind" => Err(write
+                .kind(topic, Some(parse_kind(kind)))
+                .err()
+                .unwrap_or_else(unexpected)),
+            [epoch, id] => event_id(epoch, id).ok_or_else(unexpected),
+            _ => Err(unexpected()),
+        }
     }
 
     /// Reads `topic`'s history from `start` (an XRANGE start, or `""` for no entries), where
@@ -74,19 +109,18 @@ impl Scripts {
             .arg(start)
             .arg(expected)
             .arg(epoch_text(new_epoch()));
-        let (epoch, trimmed, last, born, entries): (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            StreamRangeReply,
-        ) = commands.invoke(&invocation, Retry::Once).await?;
+        let (epoch, trimmed, last, born, entries, kind, closed, exists): ReadReply =
+            commands.invoke(&invocation, Retry::Once).await?;
         Ok(Snapshot {
             epoch: epoch.as_deref().and_then(parse_epoch),
             trimmed: trimmed.as_deref().and_then(parse_position),
             last: last.as_deref().and_then(parse_position),
             born: born.as_deref().and_then(parse_position),
+            before: entries.ids.first().and_then(previous),
             events: entries.ids.iter().filter_map(to_event).collect(),
+            kind: kind.as_deref().map(parse_kind),
+            closed: closed.is_some(),
+            exists,
         })
     }
 
@@ -100,6 +134,15 @@ impl Scripts {
             .arg(self.max_events)
             .arg(self.age_ms);
         invocation
+    }
+}
+
+/// A topic's kind as the publish script stores it.
+fn parse_kind(kind: &str) -> TopicKind {
+    if kind == "value" {
+        TopicKind::Value
+    } else {
+        TopicKind::Log
     }
 }
 

@@ -6,6 +6,7 @@ use crate::broadcast::Since;
 use crate::broadcast::engine::Replay;
 use crate::broadcast::event::BroadcastEvent;
 use crate::broadcast::id::{EventId, Position};
+use crate::broadcast::kind::TopicKind;
 
 /// What `read.lua` returns.
 pub(super) struct Snapshot {
@@ -15,7 +16,15 @@ pub(super) struct Snapshot {
     /// The first id of a topic that Redis had forgotten entirely (or never had): ids before
     /// it may have missed anything.
     pub(super) born: Option<Position>,
+    /// The id before the first event read.
+    pub(super) before: Option<Position>,
     pub(super) events: Vec<Arc<BroadcastEvent>>,
+    /// `None` for a topic with no events (it has no kind until its next publish).
+    pub(super) kind: Option<TopicKind>,
+    /// Closed: its last event is the final one, and nothing follows.
+    pub(super) closed: bool,
+    /// The topic's meta hash exists: it was published to and is not forgotten.
+    pub(super) exists: bool,
 }
 
 impl Snapshot {
@@ -30,6 +39,10 @@ impl Snapshot {
     /// The replay of a new subscription from `since`.
     pub(super) fn subscribed(self, since: Since) -> Replay {
         match since {
+            Since::After(id) if self.kind == Some(TopicKind::Value) => self.newest(Some(id)),
+            _ if self.kind == Some(TopicKind::Value) => self.newest(None),
+            // The read holds the final event alone.
+            Since::Now if self.closed => self.newest(None),
             Since::Now => Replay {
                 gap: false,
                 head: self.last_id(),
@@ -42,7 +55,29 @@ impl Snapshot {
 
     /// The replay of a live subscription catching up after `after`.
     pub(super) fn caught_up(self, after: Option<EventId>) -> Replay {
+        if self.kind == Some(TopicKind::Value) {
+            return self.newest(after);
+        }
         self.replay(after, false)
+    }
+
+    /// The newest event read (a value topic's current value, a closed topic's final event),
+    /// never after a gap; nothing if `after` is it.
+    fn newest(self, after: Option<EventId>) -> Replay {
+        let current = self.last_id();
+        let before = self.epoch.map(|epoch| EventId {
+            epoch,
+            position: self.before.unwrap_or_default(),
+        });
+        Replay {
+            gap: false,
+            head: if after.is_some() && after == current {
+                after
+            } else {
+                before
+            },
+            events: self.events,
+        }
     }
 
     /// The replay after `after`: a gap if `after` is of another history, past the end of
@@ -92,7 +127,11 @@ mod tests {
             trimmed: trimmed.map(at),
             last: last.map(at),
             born: born.map(at),
+            before: None,
             events: Vec::new(),
+            kind: Some(TopicKind::Log),
+            closed: false,
+            exists: true,
         }
     }
 
@@ -135,6 +174,51 @@ mod tests {
         assert!(!reborn().subscribed(Since::After(id(6))).gap);
         // A live subscription may sit at the synthetic start of a topic that had no event.
         assert!(!reborn().caught_up(Some(id(4))).gap);
+    }
+
+    #[test]
+    fn a_value_topic_gives_its_current_value_never_a_gap() {
+        // The current value is 9, read after 7 (the id before it).
+        let value = || Snapshot {
+            kind: Some(TopicKind::Value),
+            before: Some(at(7)),
+            ..snapshot(Some(7), Some(9), None)
+        };
+        for since in [
+            Since::Now,
+            Since::Beginning,
+            Since::After(id(4)),
+            Since::After(EventId::new(EPOCH + 1, 4, 0)),
+            Since::After(id(12)),
+        ] {
+            assert_eq!(
+                gap_and_head(value().subscribed(since)),
+                (false, Some(id(7))),
+                "{since:?}"
+            );
+        }
+        // A resume at the current value waits for the next.
+        assert_eq!(
+            gap_and_head(value().subscribed(Since::After(id(9)))),
+            (false, Some(id(9)))
+        );
+        assert_eq!(
+            gap_and_head(value().caught_up(Some(id(2)))),
+            (false, Some(id(7)))
+        );
+    }
+
+    #[test]
+    fn a_newcomer_to_a_closed_log_topic_starts_before_its_final_event() {
+        let closed = Snapshot {
+            closed: true,
+            before: Some(at(8)),
+            ..snapshot(Some(2), Some(9), None)
+        };
+        assert_eq!(
+            gap_and_head(closed.subscribed(Since::Now)),
+            (false, Some(id(8)))
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use redis::streams::StreamReadReply;
 use tokio::sync::{Notify, broadcast};
 
-use super::entry::{previous, to_event};
+use super::entry::{is_final, previous, to_event};
 use super::keys::Keys;
 use super::snapshot::Snapshot;
 use super::stream_id::{parse_position, position_text};
@@ -139,7 +139,8 @@ impl Topics {
         (streams, ids)
     }
 
-    /// Sends what was read to the node's subscribers, in order. An entry whose `p` (the id
+    /// Sends what was read to the node's subscribers, in order, and ends their queue after a
+    /// closed topic's final event. An entry whose `p` (the id
     /// before it) is not the cursor means entries were trimmed before this node read them:
     /// the topic's subscribers are told to check the history.
     ///
@@ -208,6 +209,12 @@ impl Topics {
                 if let Some(event) = event {
                     let _ = sender.send(Signal::Event(event));
                 }
+                if is_final(entry) {
+                    // The subscribers read the final event, then the end of their queue; a
+                    // later subscriber is told by its read that the topic is closed.
+                    state.topics.remove(topic);
+                    break;
+                }
             }
         }
         true
@@ -264,7 +271,11 @@ mod tests {
             trimmed: None,
             last: Some(at(last)),
             born: None,
+            before: None,
             events: Vec::new(),
+            kind: None,
+            closed: false,
+            exists: true,
         }
     }
 
@@ -374,6 +385,26 @@ mod tests {
         topics.adopt_epoch(Some(0x63));
         assert!(topics.dispatch(wiped(), true, &keys));
         assert_eq!(received(&mut receiver), ["reset", "new"]);
+    }
+
+    #[test]
+    fn a_final_event_ends_the_queue_and_the_reading() {
+        let (topics, keys, mut receiver) = node();
+        let epoch = format!("{EPOCH:08x}");
+        let entries = vec![
+            published(EPOCH, "2-0", "1-0", "b"),
+            entry(
+                "3-0",
+                &[("h", &epoch), ("p", "2-0"), ("d", "end"), ("f", "1")],
+            ),
+        ];
+        assert!(topics.dispatch(reply(&keys, entries), false, &keys));
+        assert_eq!(received(&mut receiver), ["b", "end"]);
+        assert!(matches!(
+            receiver.try_recv(),
+            Err(broadcast::error::TryRecvError::Closed)
+        ));
+        assert!(cursor(&topics, &keys).is_empty());
     }
 
     #[test]
