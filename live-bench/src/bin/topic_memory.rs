@@ -74,7 +74,9 @@ async fn main() {
     for name in names() {
         for percent in 0..10 {
             let value = format!("{{\"percent\":{percent},\"pad\":\"{payload}\"}}");
-            hub.publish_value(&name, "progress", &value).await.expect("publish");
+            hub.publish_value(&name, "progress", &value)
+                .await
+                .expect("publish");
         }
     }
     println!(
