@@ -1,7 +1,8 @@
 //! The in-process hub's topics: ids that tell nothing about other topics, memory that goes
 //! back to where it was once topics are unused (measured by the hub's own counters), and the
-//! cap on how many it holds.
+//! cap on how many it holds (which a Redis node applies to the topics it follows).
 
+use crate::broadcast::{Kind, engine};
 use crate::support;
 
 use std::time::Duration;
@@ -172,10 +173,12 @@ impl RoomsController {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn past_max_topics_an_action_answers_503_before_commit() {
+/// Past the cap, a new topic is a `503` before commit and a held one still streams: on the
+/// in-process engine, and on a Redis node, which bounds the topics it follows.
+async fn past_max_topics_an_action_answers_503(kind: Kind) {
     use live_runtime::routing::Controller;
-    let hub = Hub::memory(HubConfig::default().max_topics(1));
+    let engine = engine(kind, HubConfig::default().max_topics(1));
+    let hub = engine.hub.clone();
     let server = support::Server::start(RoomsController { hub: hub.clone() }.into_router()).await;
     let held = server.get("/rooms/a").await;
     assert_eq!(held.status(), 200);
@@ -186,4 +189,14 @@ async fn past_max_topics_an_action_answers_503_before_commit() {
     assert_eq!(again.status(), 200);
     assert_eq!(hub.subscribers("a"), 2);
     drop((held, again));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_max_topics_an_action_answers_503_before_commit() {
+    past_max_topics_an_action_answers_503(Kind::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_max_topics_a_redis_node_answers_503_before_commit() {
+    past_max_topics_an_action_answers_503(Kind::Redis).await;
 }

@@ -25,8 +25,9 @@ pub struct HubConfig {
     /// while it retains events or has subscribers; past the limit, a publish or subscribe that
     /// would create one fails with [`TooManyTopics`](crate::ErrorKind::TooManyTopics), and the
     /// topics held keep working. So no client can grow the server's memory without bound by
-    /// naming ever new topics. Applies to the in-process engine; the Redis engine keeps its
-    /// topics in Redis and ignores it for now.
+    /// naming ever new topics. The Redis engine keeps topics in Redis (a quiet topic's keys
+    /// expire): there it bounds the topics each node follows for its subscribers, and a
+    /// subscribe to one more fails the same way.
     pub max_topics: usize,
     /// How long a closed topic ([`Hub::close_with`](super::Hub::close_with)) is kept after
     /// its close (default 1 hour): until then a subscriber arriving or resuming gets its

@@ -66,7 +66,7 @@ impl RedisEngine {
             keys: Keys::new(&config.redis_prefix),
             commands: Commands::new(client),
             scripts: Scripts::new(&config),
-            topics: Arc::new(Topics::new(config.subscriber_queue)),
+            topics: Arc::new(Topics::new(config.subscriber_queue, config.max_topics)),
             reader_started: Once::new(),
         })
     }
@@ -110,7 +110,7 @@ impl RedisEngine {
         }
         // Registered before the history is read: whatever is published after the read reaches
         // this receiver.
-        let (receiver, key) = self.topics.subscribe(topic);
+        let (receiver, key) = self.topics.subscribe(topic)?;
         let (start, after) = match since {
             Since::Now => (String::new(), None),
             Since::Beginning => ("-".to_owned(), None),

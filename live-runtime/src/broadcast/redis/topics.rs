@@ -14,6 +14,7 @@ use super::snapshot::Snapshot;
 use super::stream_id::{parse_position, position_text};
 use crate::broadcast::engine::{Signal, lock};
 use crate::broadcast::id::{EventId, Position};
+use crate::error::{Error, Result};
 
 pub(super) struct Topics {
     /// One lock over the cursors and the epoch they are checked against.
@@ -21,6 +22,10 @@ pub(super) struct Topics {
     /// Signalled when a topic gets a cursor, for a reader with nothing to read.
     started: Notify,
     subscriber_queue: usize,
+    /// The most topics this node follows at once ([`HubConfig::max_topics`]).
+    ///
+    /// [`HubConfig::max_topics`]: crate::broadcast::HubConfig::max_topics
+    max_topics: usize,
 }
 
 struct State {
@@ -52,7 +57,7 @@ pub(super) enum Start {
 }
 
 impl Topics {
-    pub(super) fn new(subscriber_queue: usize) -> Self {
+    pub(super) fn new(subscriber_queue: usize, max_topics: usize) -> Self {
         Topics {
             state: Mutex::new(State {
                 topics: HashMap::new(),
@@ -60,14 +65,25 @@ impl Topics {
             }),
             started: Notify::new(),
             subscriber_queue: subscriber_queue.max(1),
+            max_topics: max_topics.max(1),
         }
     }
 
-    /// A receiver of `topic`'s signals, and the topic's name as kept here.
-    pub(super) fn subscribe(&self, topic: &str) -> (broadcast::Receiver<Signal>, Arc<str>) {
+    /// A receiver of `topic`'s signals, and the topic's name as kept here. A topic new to
+    /// this node past [`max_topics`](Self::max_topics) is refused, once the topics nobody
+    /// here listens to any more are let go: each holds a queue of its own.
+    pub(super) fn subscribe(&self, topic: &str) -> Result<(broadcast::Receiver<Signal>, Arc<str>)> {
         let mut state = lock(&self.state);
         if let Some((key, local)) = state.topics.get_key_value(topic) {
-            return (local.sender.subscribe(), key.clone());
+            return Ok((local.sender.subscribe(), key.clone()));
+        }
+        if state.topics.len() >= self.max_topics {
+            state
+                .topics
+                .retain(|_, local| local.sender.receiver_count() > 0);
+            if state.topics.len() >= self.max_topics {
+                return Err(Error::too_many_topics(self.max_topics));
+            }
         }
         let key: Arc<str> = topic.into();
         let sender = broadcast::channel(self.subscriber_queue).0;
@@ -79,7 +95,7 @@ impl Topics {
                 cursor: None,
             },
         );
-        (receiver, key)
+        Ok((receiver, key))
     }
 
     /// Starts `topic`'s cursor at the end of `snapshot` unless it has one.
@@ -281,9 +297,9 @@ mod tests {
 
     /// A node with one subscriber to `t`, whose cursor starts at `1-0` of [`EPOCH`].
     fn node() -> (Topics, Keys, broadcast::Receiver<Signal>) {
-        let topics = Topics::new(16);
+        let topics = Topics::new(16, 100);
         let keys = Keys::new("test");
-        let (receiver, _) = topics.subscribe("t");
+        let (receiver, _) = topics.subscribe("t").unwrap();
         assert_eq!(topics.start("t", &snapshot(EPOCH, 1)), Start::New);
         (topics, keys, receiver)
     }
@@ -426,5 +442,19 @@ mod tests {
             std::slice::from_ref(&keys.wake)
         );
         assert_eq!(topics.subscribers("t"), 0);
+    }
+
+    #[test]
+    fn a_node_follows_at_most_max_topics() {
+        let topics = Topics::new(16, 2);
+        let (a, _) = topics.subscribe("a").unwrap();
+        let _b = topics.subscribe("b").unwrap();
+        let refused = topics.subscribe("c").unwrap_err();
+        assert_eq!(refused.kind(), crate::ErrorKind::TooManyTopics);
+        // A topic followed already takes more subscribers; one nobody listens to makes room.
+        let _a2 = topics.subscribe("a").unwrap();
+        assert!(topics.subscribe("c").is_err());
+        drop((a, _a2));
+        assert!(topics.subscribe("c").is_ok());
     }
 }
