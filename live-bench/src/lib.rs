@@ -7,6 +7,8 @@
 //! | `bench` | throughput, SSE encoding and idle-stream memory; `--cross-process` one stream with server and client in processes of their own |
 //! | `bench_fanout` | one topic fanned out to thousands of SSE subscribers: latency, CPU and memory per subscriber |
 //! | `sse_allocs` | heap allocations per SSE event, server side |
+//! | `topic_memory` | the heap an in-process topic and its subscribers take |
+//! | `close_latency` | how soon a topic's close reaches every subscriber on two Redis nodes |
 //! | `reliability` | churn, stalled clients, panics and shutdown at full size |
 //!
 //! The library holds what more than one of them shares:
@@ -15,6 +17,7 @@
 //! |---|---|
 //! | [`child`] | child processes that are killed however a run ends |
 //! | [`proc_stat`] | `/proc` readings: memory, CPU time, a quiet machine |
+//! | [`redis_server`] | a `redis-server` of a run's own |
 //! | [`chunked`] | an incremental decoder of chunked HTTP/1.1 bodies |
 //! | [`rounds`] | the median and range of a report's rounds |
 //! | [`sse_routes`] | the SSE routes that `bench` times and `sse_allocs` counts |
@@ -24,6 +27,7 @@
 pub mod child;
 pub mod chunked;
 pub mod proc_stat;
+pub mod redis_server;
 pub mod reliability;
 pub mod rounds;
 pub mod sse_routes;

@@ -50,8 +50,7 @@
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod client;
@@ -61,6 +60,7 @@ mod server;
 use live_bench::BoxResult;
 use live_bench::child::ChildGuard;
 use live_bench::proc_stat::{busy_ticks, clock_ticks, cpu_ticks, vm_rss_kib, wait_idle};
+use live_bench::redis_server::{RedisServer, redis_server_path};
 use live_bench::rounds::{median, range};
 use serde::{Deserialize, Serialize};
 
@@ -175,7 +175,7 @@ const SETTLE: Duration = Duration::from_millis(500);
 fn variants(args: &[String], nofile: u64) -> BoxResult<Vec<Variant>> {
     let mut variants = vec![Variant::Baseline, Variant::Live];
     if !args.iter().any(|a| a == "--no-redis") {
-        redis_server_path()?;
+        redis_server_path().map_err(|e| format!("{e}; --no-redis leaves that variant out"))?;
         variants.push(Variant::Redis);
     }
     let most = SIZES.iter().map(|s| s.subscribers).max().unwrap_or(0);
@@ -473,7 +473,7 @@ fn run_one(variant: Variant, size: Size, window: f64, ticks: f64) -> BoxResult<S
         after,
     } = subscribe(variant, size, window)?;
     let server_pid = server.child.id();
-    let redis_pid = redis.as_ref().map(|r| r.child.id());
+    let redis_pid = redis.as_ref().map(RedisServer::pid);
     let client_pid = client.child.id();
     let cpu = || -> BoxResult<[u64; 4]> {
         Ok([
@@ -591,72 +591,6 @@ fn http(addr: SocketAddr, method: &str, path: &str, patience: Duration) -> BoxRe
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-/// A `redis-server` of our own: a free port, a fresh directory, no persistence.
-struct RedisServer {
-    child: Child,
-    dir: PathBuf,
-    port: u16,
-}
-
-fn redis_server_path() -> BoxResult<PathBuf> {
-    let path = PathBuf::from("/usr/bin/redis-server");
-    if path.exists() {
-        return Ok(path);
-    }
-    Err(
-        "the Redis variant needs redis-server at /usr/bin/redis-server \
-         (`apt-get install redis-server`); --no-redis leaves that variant out"
-            .into(),
-    )
-}
-
-impl RedisServer {
-    fn start() -> BoxResult<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let dir =
-            std::env::temp_dir().join(format!("bench_fanout-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let child = Command::new(redis_server_path()?)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
-            .arg(&dir)
-            .args(["--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()?;
-        let redis = RedisServer { child, dir, port };
-        // Up once it answers PING.
-        let start = Instant::now();
-        loop {
-            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                stream.set_read_timeout(Some(Duration::from_secs(1)))?;
-                stream.write_all(b"PING\r\n")?;
-                let mut buf = [0u8; 7];
-                if stream.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
-                    return Ok(redis);
-                }
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                return Err(format!("redis-server on port {port} did not answer PING").into());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Report
